@@ -1,0 +1,24 @@
+"""The autograd engine: Tensor, Function, backward, grad modes and gradcheck.
+
+This package imports nothing else from glassnet; the ops build on it.
+"""
+
+from glassnet.autograd.engine import grad
+from glassnet.autograd.function import Function, Node
+from glassnet.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from glassnet.autograd.gradcheck import GradcheckError, gradcheck
+from glassnet.autograd.tensor import Tensor, tensor
+
+__all__ = [
+    "Function",
+    "GradcheckError",
+    "Node",
+    "Tensor",
+    "enable_grad",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "set_grad_enabled",
+    "tensor",
+]

@@ -1,0 +1,129 @@
+"""Function: one differentiable operation, forward and backward side by side.
+
+Write an op by subclassing ``Function`` with two static methods::
+
+    class Exp(Function):
+        '''y = e^x.   dy/dx = e^x = y, so grad_x = grad_y * y.'''
+
+        @staticmethod
+        def forward(ctx, x):
+            y = np.exp(x)
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad_y):
+            (y,) = ctx.saved_tensors
+            return grad_y * y
+
+    y = Exp.apply(x)
+
+``forward`` and ``backward`` see plain NumPy arrays. ``backward`` receives the gradient
+of the output and returns one gradient per forward input, a vector-Jacobian product:
+``grad_input = grad_output @ J``, computed without ever building J.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet.autograd.grad_mode import _mode
+from glassnet.autograd.tensor import Tensor
+
+_FREED_MESSAGE = (
+    "trying to backward through the graph a second time (or to read saved arrays after "
+    "they were freed): {name} released its saved arrays after the first backward. "
+    "Pass retain_graph=True to the first backward() if you need to go through it again."
+)
+
+
+class Node:
+    """The record of one op in the graph; also the ``ctx`` that forward and backward share.
+
+    Attributes:
+        function: the ``Function`` subclass whose backward this node runs.
+        needs_input_grad: one bool per forward input: does it need a gradient?
+        edges: per forward input, where its gradient goes: the producing Node, the
+            leaf Tensor itself, or None when the input needs no gradient.
+        output_shape, output_dtype: of the tensor this node produced; the engine
+            checks incoming gradients against them.
+    """
+
+    def __init__(self, function: type, needs_input_grad: tuple[bool, ...]) -> None:
+        self.function = function
+        self.needs_input_grad = needs_input_grad
+        self.edges: tuple[Any, ...] = ()
+        self._saved: tuple[Any, ...] = ()
+        self._freed = False
+        self._hooks: list | None = None
+        self.output_shape: tuple[int, ...] = ()
+        self.output_dtype: np.dtype | None = None
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep what backward will need; ``saved_tensors`` returns it as a tuple."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """What forward saved. Raises once backward has freed it (see ``retain_graph``)."""
+        if self._freed:
+            raise RuntimeError(_FREED_MESSAGE.format(name=self.name()))
+        return self._saved
+
+    def release(self) -> None:
+        """Drop the saved arrays: called by the engine after this node's backward ran."""
+        if self._saved:
+            self._freed = True
+            self._saved = ()
+
+    def name(self) -> str:
+        """``<Op>Backward``, as PyTorch names its nodes."""
+        return self.function.__name__ + "Backward"
+
+    @property
+    def next_functions(self) -> tuple[Any, ...]:
+        """Where the gradient goes next, one entry per forward input (as in PyTorch)."""
+        return self.edges
+
+    def __repr__(self) -> str:
+        return f"<{self.name()}>"
+
+
+class Function:
+    """Base class of every differentiable op; subclass it to write your own."""
+
+    @staticmethod
+    def forward(ctx: Node, *args: Any, **kwargs: Any) -> np.ndarray:
+        """Compute the output array from input arrays (and plain Python parameters)."""
+        raise NotImplementedError("a Function subclass must define forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx: Node, grad_output: np.ndarray) -> Any:
+        """Return d(loss)/d(input) for each forward input, given d(loss)/d(output)."""
+        raise NotImplementedError("a Function subclass must define backward(ctx, grad_output)")
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
+        """Run forward on the arrays inside ``args`` and, if needed, record the node.
+
+        The graph is recorded only when grad mode is on and at least one input tensor
+        requires grad; otherwise this costs one forward call and one Tensor.
+        """
+        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        track = _mode.enabled and True in needs
+        ctx = Node(cls, needs)
+        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        out = cls.forward(ctx, *raw, **kwargs)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)  # NumPy reductions return scalars; keep arrays throughout
+        if not track:
+            return Tensor._make(out)
+        ctx.edges = tuple(
+            (a if a.grad_fn is None else a.grad_fn) if need else None
+            for a, need in zip(args, needs)
+        )
+        ctx.output_shape = out.shape
+        ctx.output_dtype = out.dtype
+        return Tensor._make(out, requires_grad=True, grad_fn=ctx)

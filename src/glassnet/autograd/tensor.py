@@ -1,0 +1,304 @@
+"""Tensor: an ``np.ndarray`` with a gradient and a link to the node that made it.
+
+A tensor holds
+- ``data``: the values, a NumPy array (float32 unless asked otherwise);
+- ``requires_grad``: whether backward should compute a gradient for it;
+- ``grad``: after ``backward()``, the gradient of the output with respect to it (a Tensor);
+- ``grad_fn``: the backward node of the op that produced it (None for leaves).
+
+Arithmetic operators and methods such as ``x.sum()`` or ``x.relu()`` are bound by
+``glassnet.ops.methods``, so this file holds only what every tensor is, not what it can do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+_FLOAT_KINDS = ("f",)
+
+
+def _infer_array(data: Any, dtype: Any) -> np.ndarray:
+    """Turn user data into an array with PyTorch's dtype rules.
+
+    Python floats (and lists of them) become float32, Python ints int64, bools bool;
+    NumPy arrays and scalars keep their own dtype (float64 stays float64, as
+    ``torch.from_numpy`` keeps it).
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=dtype)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.array(data)
+    array = np.array(data)
+    if array.dtype == np.float64:
+        return array.astype(np.float32)
+    if array.dtype.kind in "iu" and array.dtype != np.int64:
+        return array.astype(np.int64)
+    if array.dtype.kind not in "fiub":
+        raise TypeError(
+            f"tensor() expects numbers, got data of NumPy dtype {array.dtype} from "
+            f"{type(data).__name__}; pass numbers, nested lists of numbers or a numeric array"
+        )
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    Create tensors with ``glassnet.tensor(data)`` or the creation functions
+    (``zeros``, ``randn``, ...); calling ``Tensor(data)`` directly follows the same rules.
+    """
+
+    __slots__ = ("__dict__", "__weakref__", "_hooks", "_requires_grad", "data", "grad", "grad_fn")
+    # Keep NumPy from treating a Tensor as an array in `ndarray + Tensor`: it defers to us.
+    __array_priority__ = 1000
+
+    def __init__(self, data: Any, dtype: Any = None, requires_grad: bool = False) -> None:
+        self.data: np.ndarray = _infer_array(data, dtype)
+        self.grad: Tensor | None = None
+        self.grad_fn = None
+        self._hooks: list[Callable] | None = None
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool = False, grad_fn=None) -> Tensor:
+        """Wrap an array the library just computed, skipping the checks of ``__init__``."""
+        t = object.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.grad_fn = grad_fn
+        t._hooks = None
+        t._requires_grad = requires_grad
+        return t
+
+    # ----------------------------------------------------------------- gradient state
+    @property
+    def requires_grad(self) -> bool:
+        """Whether backward computes a gradient for this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if value and self.data.dtype.kind not in _FLOAT_KINDS:
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, got dtype {self.dtype}; "
+                "convert first with .float() or .double()"
+            )
+        if not value and self.grad_fn is not None:
+            raise RuntimeError(
+                "requires_grad can only be switched off on a leaf tensor; "
+                "use .detach() to get a tensor cut from the graph"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors not produced by a recorded op (user-created ones, parameters)."""
+        return self.grad_fn is None
+
+    def detach(self) -> Tensor:
+        """Return a tensor sharing the same data, cut from the graph (no grad_fn)."""
+        return Tensor._make(self.data)
+
+    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+        """Compute the gradient of this tensor with respect to every leaf that requires grad.
+
+        Gradients are accumulated (added) into each leaf's ``.grad``.
+
+        Args:
+            gradient: d(something)/d(self), same shape as self. May be omitted only when
+                self holds a single element (a loss); then it is 1.
+            retain_graph: keep saved arrays so that backward can run through this graph again.
+
+        Raises:
+            RuntimeError: self does not require grad, self is not a scalar and no gradient
+                was given, or the graph was already freed by an earlier backward.
+        """
+        from glassnet.autograd.engine import run_backward
+
+        run_backward([self], [gradient], retain_graph=retain_graph)
+
+    def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``hook(grad)`` when this tensor's gradient is computed.
+
+        The hook may return a Tensor to use in place of the gradient. Returns a function
+        that removes the hook (PyTorch returns a handle with ``.remove()``; the returned
+        object has that method too).
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "cannot register a hook on a tensor that does not require grad; "
+                "set requires_grad=True on it (or on the inputs it is computed from) first"
+            )
+        owner = self if self.grad_fn is None else self.grad_fn
+        if owner._hooks is None:
+            owner._hooks = []
+        owner._hooks.append(hook)
+        return _HookHandle(owner._hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on a non-leaf tensor after backward (leaves keep it anyway)."""
+        if self.grad_fn is None:
+            return
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def _store(grad: Tensor) -> None:
+            target = ref()
+            if target is not None:
+                target.grad = grad if target.grad is None else target.grad + grad
+
+        self.register_hook(_store)
+
+    # ----------------------------------------------------------------- array facts
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The size along each dimension."""
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The NumPy dtype of the values."""
+        return self.data.dtype
+
+    def dim(self) -> int:
+        """The number of dimensions (PyTorch's method form of ``ndim``)."""
+        return self.data.ndim
+
+    def size(self, dim: int | None = None) -> tuple[int, ...] | int:
+        """The shape, or the size of one dimension."""
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def numel(self) -> int:
+        """The number of elements."""
+        return self.data.size
+
+    def item(self) -> float | int | bool:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"item() needs a tensor with exactly one element, this one has "
+                f"{self.data.size} (shape {self.shape}); reduce it first, e.g. .sum() or [0]"
+            )
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (shared memory, no copy)."""
+        return self.data
+
+    def tolist(self) -> Any:
+        """The values as (nested) Python lists."""
+        return self.data.tolist()
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                "use .any() or .all()"
+            )
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors of one element can be used as an index")
+        return int(self.data)
+
+    __hash__ = object.__hash__  # identity, as in PyTorch: == is elementwise below
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad or self.grad_fn is not None:
+            raise RuntimeError(
+                "in-place assignment to a tensor that is part of a graph would make its "
+                "gradient wrong; assign under gn.no_grad() to a leaf, or build a new tensor"
+            )
+        self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+
+    def __repr__(self) -> str:
+        body = np.array2string(
+            self.data, separator=", ", prefix="tensor(", precision=4, floatmode="maxprec_equal"
+        )
+        extras = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + ", ".join([body, *extras]) + ")"
+
+
+def _unwrap_index(index: Any) -> Any:
+    """Replace Tensors inside an index by their arrays."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(_unwrap_index(i) if isinstance(i, (Tensor, list)) else i for i in index)
+    if isinstance(index, list):
+        return np.asarray([i.data if isinstance(i, Tensor) else i for i in index])
+    return index
+
+
+class _HookHandle:
+    """Returned by ``register_hook``: call it, or its ``remove()``, to remove the hook."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+    __call__ = remove
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    """Create a tensor from numbers, (nested) lists, NumPy arrays or another tensor.
+
+    Python floats become float32, Python ints int64; NumPy arrays keep their dtype.
+    The data is copied.
+
+    Args:
+        data: the values.
+        dtype: a NumPy dtype (``np.float64``, ``"float64"``, ``gn.float64``) to convert to.
+        requires_grad: record operations on this tensor for backward.
+
+    Returns:
+        A new leaf tensor.
+    """
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)

@@ -1,0 +1,311 @@
+"""Activation functions, each with its derivative.
+
+Most are elementwise, so their Jacobian is diagonal and the vector-Jacobian product is a
+plain elementwise multiply: grad_x = grad_y * f'(x). Softmax and log-softmax are not
+elementwise (every output depends on every input of its row); their docstrings show how
+the full Jacobian collapses to a cheap formula.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from glassnet.autograd.function import Function
+from glassnet.autograd.tensor import Tensor
+from glassnet.ops.dims import normalize_dim
+
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# NumPy has no erf; math.erf is exact to the last bit, at the cost of a Python call per element.
+_erf = np.frompyfunc(math.erf, 1, 1)
+
+
+def stable_sigmoid(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^-x) without overflow: only e^-|x| (always <= 1) is ever formed.
+
+    For x >= 0 use 1 / (1 + e^-x); for x < 0 the same value written as e^x / (1 + e^x).
+    """
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+class ReLU(Function):
+    """y = max(x, 0).   dy/dx = 1 where x > 0, else 0.
+
+    At exactly x = 0 the function has a kink and no derivative; any value in [0, 1] is a
+    valid subgradient. glassnet, like PyTorch, uses 0. Backward needs only the output:
+    y > 0 exactly where x > 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.maximum(x, 0)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (y,) = ctx.saved_tensors
+        return grad_y * (y > 0)
+
+
+class LeakyReLU(Function):
+    """y = x where x > 0, else slope * x.   dy/dx = 1 where x > 0, else slope (also at 0)."""
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return np.where(x > 0, x, x * np.asarray(negative_slope, dtype=x.dtype))
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (x,) = ctx.saved_tensors
+        return np.where(x > 0, grad_y, grad_y * np.asarray(ctx.slope, dtype=grad_y.dtype))
+
+
+class ELU(Function):
+    """y = x where x > 0, else alpha (e^x - 1).
+
+    dy/dx = 1 where x > 0, else alpha e^x = y + alpha (so backward can reuse the output).
+    """
+
+    @staticmethod
+    def forward(ctx, x, alpha):
+        alpha = np.asarray(alpha, dtype=x.dtype)
+        # min(x, 0) keeps expm1 from overflowing on large positive x, whose branch is unused.
+        y = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
+        ctx.save_for_backward(x, y)
+        ctx.alpha = alpha
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, y = ctx.saved_tensors
+        return np.where(x > 0, grad_y, grad_y * (y + ctx.alpha))
+
+
+class GELU(Function):
+    """y = x Phi(x), Phi the standard normal CDF: Phi(x) = (1 + erf(x / sqrt 2)) / 2.
+
+    dy/dx = Phi(x) + x phi(x), phi(x) = e^(-x^2/2) / sqrt(2 pi) the normal density.
+    With approximate='tanh': Phi(x) ~ (1 + tanh(u)) / 2, u = sqrt(2/pi) (x + 0.044715 x^3),
+    so dy/dx = (1 + t)/2 + x (1 - t^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2) / 2, t = tanh(u).
+    """
+
+    @staticmethod
+    def forward(ctx, x, approximate):
+        ctx.approximate = approximate
+        if approximate == "tanh":
+            t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            ctx.save_for_backward(x, t)
+            return (0.5 * x * (1 + t)).astype(x.dtype, copy=False)
+        cdf = (0.5 * (1 + _erf(x / _SQRT_2).astype(x.dtype))).astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, cdf)
+        return x * cdf
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, c = ctx.saved_tensors
+        if ctx.approximate == "tanh":
+            du = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x**2)
+            slope = 0.5 * (1 + c) + 0.5 * x * (1 - c * c) * du
+        else:
+            slope = c + x * _INV_SQRT_2PI * np.exp(-0.5 * x * x)
+        return grad_y * slope.astype(grad_y.dtype, copy=False)
+
+
+class SiLU(Function):
+    """y = x sigmoid(x) (also called swish).   dy/dx = s (1 + x (1 - s)), s = sigmoid(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        s = stable_sigmoid(x)
+        ctx.save_for_backward(x, s)
+        return x * s
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, s = ctx.saved_tensors
+        return grad_y * s * (1 + x * (1 - s))
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + e^-x).   dy/dx = y (1 - y), so backward needs only the output.
+
+    Stable for large |x|: see ``stable_sigmoid``. Note y (1 - y) <= 1/4: each sigmoid layer
+    shrinks the gradient at least fourfold, the vanishing gradient of deep sigmoid nets.
+    """
+
+    @staticmethod
+    def forward(ctx, x):
+        y = stable_sigmoid(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (y,) = ctx.saved_tensors
+        return grad_y * y * (1 - y)
+
+
+class Tanh(Function):
+    """y = tanh(x).   dy/dx = 1 - y^2, so backward needs only the output."""
+
+    @staticmethod
+    def forward(ctx, x):
+        y = np.tanh(x)
+        ctx.save_for_backward(y)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (y,) = ctx.saved_tensors
+        return grad_y * (1 - y * y)
+
+
+class Softplus(Function):
+    """y = log(1 + e^(beta x)) / beta, a smooth ReLU.   dy/dx = sigmoid(beta x).
+
+    Computed as (max(z, 0) + log1p(e^-|z|)) / beta with z = beta x, which never overflows;
+    where z > threshold, y = x exactly (as PyTorch does), with slope 1.
+    """
+
+    @staticmethod
+    def forward(ctx, x, beta, threshold):
+        z = x * np.asarray(beta, dtype=x.dtype)
+        ctx.save_for_backward(z)
+        ctx.threshold = threshold
+        smooth = (np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))) / np.asarray(beta, x.dtype)
+        return np.where(z > threshold, x, smooth)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (z,) = ctx.saved_tensors
+        return np.where(z > ctx.threshold, grad_y, grad_y * stable_sigmoid(z))
+
+
+class Softmax(Function):
+    """s_i = e^(x_i) / sum_j e^(x_j) along ``dim``.
+
+    Forward subtracts the row max m first: e^(x_i - m) / sum_j e^(x_j - m) is the same
+    value (e^-m cancels), but every exponent is <= 0, so e^1000 never overflows to inf
+    and inf/inf never gives nan. softmax([1000, 2000, 3000]) = [0, 0, 1].
+
+    Jacobian: ds_i/dx_j = s_i (1 - s_i) if i = j, and -s_i s_j if i != j; together
+    J = diag(s) - s s^T. Backward never builds J (n^2 numbers per row): the
+    vector-Jacobian product is
+        grad_x = J^T g = s * g - s (s . g) = s * (g - sum_j g_j s_j).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        s = e / e.sum(axis=dim, keepdims=True)
+        ctx.save_for_backward(s)
+        ctx.dim = dim
+        return s
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (s,) = ctx.saved_tensors
+        return s * (grad_y - (grad_y * s).sum(axis=ctx.dim, keepdims=True))
+
+
+class LogSoftmax(Function):
+    """y_i = x_i - log sum_j e^(x_j) = x_i - logsumexp(x), along ``dim``.
+
+    Never log(softmax(x)): a tiny probability rounds to 0 and its log to -inf. The
+    log-sum-exp form subtracts the max first, so it is finite for any finite x.
+    dy_i/dx_j = [i = j] - s_j, so grad_x = g - s * sum_i g_i, with s = e^y the softmax.
+    """
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        shifted = x - x.max(axis=dim, keepdims=True)
+        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        ctx.save_for_backward(y)
+        ctx.dim = dim
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (y,) = ctx.saved_tensors
+        return grad_y - np.exp(y) * grad_y.sum(axis=ctx.dim, keepdims=True)
+
+
+# ------------------------------------------------------------------ the functions users call
+def _require_float(x: Tensor, name: str) -> None:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} expects a Tensor, got {type(x).__name__}; wrap it with gn.tensor")
+    if x.dtype.kind != "f":
+        raise TypeError(
+            f"{name} needs a floating-point tensor, got dtype {x.dtype}; convert with .float()"
+        )
+
+
+def relu(x: Tensor) -> Tensor:
+    """max(x, 0) elementwise; gradient 1 where x > 0, else 0 (also at 0)."""
+    _require_float(x, "relu")
+    return ReLU.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x where x > 0, else ``negative_slope * x``."""
+    _require_float(x, "leaky_relu")
+    return LeakyReLU.apply(x, negative_slope)
+
+
+def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, else ``alpha * (e^x - 1)``."""
+    _require_float(x, "elu")
+    return ELU.apply(x, alpha)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x * Phi(x); ``approximate='tanh'`` uses the tanh approximation of Phi."""
+    _require_float(x, "gelu")
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return GELU.apply(x, approximate)
+
+
+def silu(x: Tensor) -> Tensor:
+    """x * sigmoid(x)."""
+    _require_float(x, "silu")
+    return SiLU.apply(x)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    """1 / (1 + e^-x), stable for any x."""
+    _require_float(x, "sigmoid")
+    return Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    """Hyperbolic tangent."""
+    _require_float(x, "tanh")
+    return Tanh.apply(x)
+
+
+def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta, linear where beta * x > threshold."""
+    _require_float(x, "softplus")
+    return Softplus.apply(x, beta, threshold)
+
+
+def softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """e^x / sum(e^x) along ``dim`` (the last by default), stable for any finite input."""
+    _require_float(x, "softmax")
+    axis = normalize_dim(dim, x.ndim, "softmax") if x.ndim else None
+    return Softmax.apply(x, axis)
+
+
+def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
+    """x - logsumexp(x) along ``dim`` (the last by default), finite for any finite input."""
+    _require_float(x, "log_softmax")
+    axis = normalize_dim(dim, x.ndim, "log_softmax") if x.ndim else None
+    return LogSoftmax.apply(x, axis)

@@ -1,0 +1,247 @@
+"""Ops that move values around without changing them: reshape, transpose, index, cat, ...
+
+Each output element is exactly one input element, so backward just puts every gradient
+back where its value came from: reshape it back, transpose it back, scatter it back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet.autograd.function import Function
+from glassnet.autograd.tensor import Tensor, _unwrap_index
+from glassnet.ops.dims import normalize_dim
+from glassnet.ops.elementwise import unbroadcast
+
+
+class Reshape(Function):
+    """y = x with a new shape (same elements, same order).   grad_x = grad_y reshaped back."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return x.reshape(shape)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return grad_y.reshape(ctx.shape)
+
+
+class Transpose(Function):
+    """y = x with dims dim0 and dim1 swapped.   grad_x = grad_y with them swapped back."""
+
+    @staticmethod
+    def forward(ctx, x, dim0, dim1):
+        ctx.dims = (dim0, dim1)
+        return np.swapaxes(x, dim0, dim1)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return np.swapaxes(grad_y, *ctx.dims)
+
+
+class Permute(Function):
+    """y = x with its dims reordered.   grad_x = grad_y under the inverse order."""
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.inverse = tuple(np.argsort(dims))
+        return np.transpose(x, dims)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return np.transpose(grad_y, ctx.inverse)
+
+
+class Expand(Function):
+    """y = x broadcast to a larger shape.   grad_x = grad_y summed over the copies."""
+
+    @staticmethod
+    def forward(ctx, x, shape):
+        ctx.shape = x.shape
+        return np.broadcast_to(x, shape)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return unbroadcast(grad_y, ctx.shape)
+
+
+class GetItem(Function):
+    """y = x[index].   grad_x is zero except at the selected places, which get grad_y.
+
+    An integer-array index may select the same element twice (``x[[0, 0]]``); then that
+    element's gradient is the sum of both, which ``np.add.at`` does (plain assignment would
+    keep only the last).
+    """
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index = x.shape, index
+        return x[index]
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        grad_x = np.zeros(ctx.shape, dtype=grad_y.dtype)
+        if _may_repeat(ctx.index):
+            np.add.at(grad_x, ctx.index, grad_y)
+        else:
+            grad_x[ctx.index] = grad_y
+        return grad_x
+
+
+def _may_repeat(index: Any) -> bool:
+    """True when the index holds an integer array, which can name an element twice."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
+
+
+class Cat(Function):
+    """y = the inputs joined along ``dim``.   Each input's gradient is its slice of grad_y."""
+
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        ctx.dim = dim
+        ctx.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        return np.concatenate(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return tuple(np.split(grad_y, ctx.bounds, axis=ctx.dim))
+
+
+class Stack(Function):
+    """y = the inputs stacked along a new ``dim``.   Input i's gradient is grad_y's i-th slice."""
+
+    @staticmethod
+    def forward(ctx, *xs, dim):
+        ctx.dim = dim
+        return np.stack(xs, axis=dim)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return tuple(np.moveaxis(grad_y, ctx.dim, 0))
+
+
+# ------------------------------------------------------------------ the functions users call
+def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def reshape(x: Tensor, *shape: Any) -> Tensor:
+    """The same elements in a new shape; one size may be -1 (inferred)."""
+    shape = _shape_arg(shape)
+    try:
+        np.empty(x.shape, dtype=np.bool_).reshape(shape)  # validate without touching data
+    except ValueError:
+        raise ValueError(
+            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.numel()} elements) "
+            f"into {shape}; the sizes must multiply to {x.numel()}"
+        ) from None
+    return Reshape.apply(x, shape)
+
+
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dimensions."""
+    d0, d1 = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
+    return Transpose.apply(x, d0, d1)
+
+
+def permute(x: Tensor, *dims: Any) -> Tensor:
+    """Reorder all dimensions: ``permute(x, 2, 0, 1)``."""
+    dims = tuple(normalize_dim(d, x.ndim, "permute") for d in _shape_arg(dims))
+    if sorted(dims) != list(range(x.ndim)):
+        raise ValueError(
+            f"permute: dims {dims} must name each of the {x.ndim} dimensions exactly once"
+        )
+    return Permute.apply(x, dims)
+
+
+def squeeze(x: Tensor, dim: int | None = None) -> Tensor:
+    """Remove dimensions of size 1 (only ``dim``, if given and of size 1, as in PyTorch)."""
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        d = normalize_dim(dim, x.ndim, "squeeze")
+        shape = x.shape if x.ndim == 0 or x.shape[d] != 1 else x.shape[:d] + x.shape[d + 1 :]
+    return Reshape.apply(x, shape)
+
+
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
+    """Insert a dimension of size 1 at ``dim`` (negative counts from the end of the result)."""
+    d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
+    return Reshape.apply(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dimensions ``start_dim`` .. ``end_dim`` (inclusive) into one."""
+    if x.ndim == 0:
+        return Reshape.apply(x, (1,))
+    s, e = normalize_dim(start_dim, x.ndim, "flatten"), normalize_dim(end_dim, x.ndim, "flatten")
+    if s > e:
+        raise ValueError(
+            f"flatten: start_dim ({start_dim}) must not come after end_dim ({end_dim})"
+        )
+    merged = int(np.prod(x.shape[s : e + 1], dtype=np.int64))
+    return Reshape.apply(x, x.shape[:s] + (merged,) + x.shape[e + 1 :])
+
+
+def expand(x: Tensor, *sizes: Any) -> Tensor:
+    """Broadcast to a larger shape without copying; -1 keeps a dimension's size."""
+    sizes = _shape_arg(sizes)
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ValueError(f"expand: cannot expand shape {x.shape} to fewer dimensions {sizes}")
+    shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
+    try:
+        np.broadcast_shapes(x.shape, shape)
+    except ValueError:
+        raise ValueError(
+            f"expand: cannot expand shape {x.shape} to {sizes}; only dimensions of size 1 can grow"
+        ) from None
+    return Expand.apply(x, shape)
+
+
+def getitem(x: Tensor, index: Any) -> Tensor:
+    """``x[index]`` with slices, ints, None, ``...``, integer and boolean arrays or tensors."""
+    return GetItem.apply(x, _unwrap_index(index))
+
+
+def _check_joinable(xs: Any, name: str) -> list[Tensor]:
+    xs = list(xs)
+    if not xs:
+        raise ValueError(f"{name}: expects a non-empty sequence of tensors")
+    for i, x in enumerate(xs):
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: item {i} is a {type(x).__name__}, expected a Tensor")
+    return xs
+
+
+def cat(tensors: Any, dim: int = 0) -> Tensor:
+    """Join tensors along an existing dimension."""
+    xs = _check_joinable(tensors, "cat")
+    d = normalize_dim(dim, xs[0].ndim, "cat")
+    for i, x in enumerate(xs):
+        if x.ndim != xs[0].ndim or x.shape[:d] + x.shape[d + 1 :] != (
+            xs[0].shape[:d] + xs[0].shape[d + 1 :]
+        ):
+            raise ValueError(
+                f"cat: tensor {i} has shape {x.shape}, tensor 0 has {xs[0].shape}; all sizes "
+                f"must match except along dim {dim}"
+            )
+    return Cat.apply(*xs, dim=d)
+
+
+def stack(tensors: Any, dim: int = 0) -> Tensor:
+    """Join tensors of equal shape along a new dimension."""
+    xs = _check_joinable(tensors, "stack")
+    for i, x in enumerate(xs):
+        if x.shape != xs[0].shape:
+            raise ValueError(
+                f"stack: tensor {i} has shape {x.shape}, tensor 0 has {xs[0].shape}; "
+                "all must have the same shape"
+            )
+    return Stack.apply(*xs, dim=normalize_dim(dim, xs[0].ndim + 1, "stack"))
