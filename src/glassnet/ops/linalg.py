@@ -28,11 +28,9 @@ class MatMul(Function):
         a, b = ctx.saved_tensors
         a2 = a[np.newaxis, :] if a.ndim == 1 else a
         b2 = b[:, np.newaxis] if b.ndim == 1 else b
-        g = grad_y
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
-        if b.ndim == 1:
-            g = np.expand_dims(g, -1)
+        # grad_y in the shape of a2 @ b2: the dimensions dropped for 1-D operands put back
+        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+        g = grad_y.reshape(batch + (a2.shape[-2], b2.shape[-1]))
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
             grad_a = unbroadcast(np.matmul(g, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)

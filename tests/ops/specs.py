@@ -1,0 +1,457 @@
+"""The table of op specs that drives every op test.
+
+Each spec names an op, calls it the glassnet way, computes the same thing in NumPy
+written by hand (the independent reference), and, where PyTorch is installed, the
+PyTorch way. ``domains`` says where each input is sampled from: ``real`` values are kept
+away from the kinks at 0, +-0.5 and +-1 (where a finite difference would straddle a
+corner), ``positive`` for log, sqrt, division and powers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import glassnet as gn
+
+Shape = tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str
+    fn: Callable  # glassnet tensors -> glassnet tensor
+    ref: Callable  # NumPy arrays -> NumPy array
+    shapes: tuple[Shape, ...]
+    torch: Callable | None = None  # torch tensors -> torch tensor
+    domains: tuple[str, ...] = field(default=())
+
+    def domain(self, i: int) -> str:
+        return self.domains[i] if i < len(self.domains) else "real"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def sample(rng: np.random.Generator, shape: Shape, domain: str, dtype=np.float64) -> np.ndarray:
+    """Random inputs for one argument, away from the points where ops have kinks."""
+    if domain == "positive":
+        return rng.uniform(0.5, 2.0, size=shape).astype(dtype)
+    x = rng.uniform(-2.0, 2.0, size=shape)
+    kinks = np.array([0.0, 0.5, -0.5, 1.0, -1.0])
+    near = np.abs(x[..., None] - kinks).min(axis=-1) < 0.05
+    x = np.where(near, x + 0.1, x)
+    return x.astype(dtype)
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.erf)(x)
+
+
+def _softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (1 + np.tanh(0.5 * x))  # an identity, not the stable split used by glassnet
+
+
+BROADCAST_PAIRS: tuple[tuple[Shape, Shape], ...] = (
+    ((3, 4), (3, 4)),
+    ((3, 4), (4,)),
+    ((3, 1), (1, 4)),
+    ((2, 3, 4), (3, 1)),
+    ((), (2, 3)),
+)
+
+SPECS: list[OpSpec] = []
+
+
+def spec(name, fn, ref, shapes, torch=None, domains=()):
+    SPECS.append(OpSpec(name, fn, ref, tuple(shapes), torch, tuple(domains)))
+
+
+# ------------------------------------------------------------------ elementwise, binary
+_BINARY = {
+    "add": (lambda a, b: a + b, lambda a, b: a + b, ()),
+    "sub": (lambda a, b: a - b, lambda a, b: a - b, ()),
+    "mul": (lambda a, b: a * b, lambda a, b: a * b, ()),
+    "div": (lambda a, b: a / b, lambda a, b: a / b, ("real", "positive")),
+    "pow": (lambda a, b: a**b, lambda a, b: a**b, ("positive", "real")),
+    "maximum": (gn.maximum, np.maximum, ()),
+    "minimum": (gn.minimum, np.minimum, ()),
+}
+for _name, (_fn, _ref, _domains) in _BINARY.items():
+    for _sa, _sb in BROADCAST_PAIRS:
+        _torch = {
+            "maximum": lambda a, b: __import__("torch").maximum(a, b),
+            "minimum": lambda a, b: __import__("torch").minimum(a, b),
+        }.get(_name, _fn)
+        spec(f"{_name} {_sa} {_sb}", _fn, _ref, (_sa, _sb), _torch, _domains)
+
+# with a Python number on one side
+spec("x + 2.5", lambda x: x + 2.5, lambda x: x + 2.5, [(3, 4)], lambda x: x + 2.5)
+spec("2.5 - x", lambda x: 2.5 - x, lambda x: 2.5 - x, [(3, 4)], lambda x: 2.5 - x)
+spec("x * 3", lambda x: x * 3, lambda x: x * 3, [(3, 4)], lambda x: x * 3)
+spec("2 / x", lambda x: 2 / x, lambda x: 2 / x, [(3, 4)], lambda x: 2 / x, ["positive"])
+spec("x ** 3", lambda x: x**3, lambda x: x**3, [(3, 4)], lambda x: x**3)
+spec("x ** 0.5", lambda x: x**0.5, np.sqrt, [(3, 4)], lambda x: x**0.5, ["positive"])
+spec("x ** -2", lambda x: x**-2, lambda x: x**-2.0, [(3, 4)], lambda x: x**-2, ["positive"])
+spec("2 ** x", lambda x: 2**x, lambda x: 2.0**x, [(3, 4)], lambda x: 2**x)
+
+# ------------------------------------------------------------------ elementwise, unary
+spec("neg", lambda x: -x, lambda x: -x, [(3, 4)], lambda x: -x)
+spec("exp", gn.exp, np.exp, [(3, 4)], lambda x: x.exp())
+spec("log", gn.log, np.log, [(3, 4)], lambda x: x.log(), ["positive"])
+spec("sqrt", gn.sqrt, np.sqrt, [(3, 4)], lambda x: x.sqrt(), ["positive"])
+spec("abs", gn.abs, np.abs, [(3, 4)], lambda x: x.abs())
+spec(
+    "clamp(-0.5, 0.5)",
+    lambda x: gn.clamp(x, -0.5, 0.5),
+    lambda x: np.minimum(np.maximum(x, -0.5), 0.5),
+    [(4, 5)],
+    lambda x: x.clamp(-0.5, 0.5),
+)
+spec(
+    "clamp(min=0.5)",
+    lambda x: x.clamp(min=0.5),
+    lambda x: np.maximum(x, 0.5),
+    [(4, 5)],
+    lambda x: x.clamp(min=0.5),
+)
+_COND = np.array([[True, False, True, False], [False, False, True, True], [True] * 4])
+spec(
+    "where",
+    lambda a, b: gn.where(gn.tensor(_COND), a, b),
+    lambda a, b: np.array([[ai if c else bi for c, ai, bi in zip(*r)] for r in zip(_COND, a, b)]),
+    [(3, 4), (3, 4)],
+    lambda a, b: __import__("torch").where(__import__("torch").from_numpy(_COND), a, b),
+)
+spec(
+    "where broadcast",
+    lambda a, b: gn.where(gn.tensor(_COND), a, b),
+    lambda a, b: np.where(_COND, a, b),
+    [(3, 1), (4,)],
+    lambda a, b: __import__("torch").where(__import__("torch").from_numpy(_COND), a, b),
+)
+
+# ------------------------------------------------------------------ reductions
+for _dim, _keep in [(None, False), (0, False), (1, True), ((0, 2), False), (-1, False)]:
+    _kw = "" if _dim is None else f"dim={_dim}, keepdim={_keep}"
+    spec(
+        f"sum({_kw})",
+        lambda x, d=_dim, k=_keep: x.sum(dim=d, keepdim=k),
+        lambda x, d=_dim, k=_keep: np.add.reduce(x, axis=d, keepdims=k),
+        [(2, 3, 4)],
+        lambda x, d=_dim, k=_keep: x.sum() if d is None else x.sum(dim=d, keepdim=k),
+    )
+    spec(
+        f"mean({_kw})",
+        lambda x, d=_dim, k=_keep: x.mean(dim=d, keepdim=k),
+        lambda x, d=_dim, k=_keep: (
+            np.add.reduce(x, axis=d, keepdims=k)
+            / (x.size / np.add.reduce(x, axis=d, keepdims=k).size)
+        ),
+        [(2, 3, 4)],
+        lambda x, d=_dim, k=_keep: x.mean() if d is None else x.mean(dim=d, keepdim=k),
+    )
+    spec(
+        f"amax({_kw})",
+        lambda x, d=_dim, k=_keep: gn.amax(x, dim=d, keepdim=k),
+        lambda x, d=_dim, k=_keep: np.maximum.reduce(x, axis=d, keepdims=k),
+        [(2, 3, 4)],
+        lambda x, d=_dim, k=_keep: x.amax(dim=() if d is None else d, keepdim=k),
+    )
+    spec(
+        f"amin({_kw})",
+        lambda x, d=_dim, k=_keep: gn.amin(x, dim=d, keepdim=k),
+        lambda x, d=_dim, k=_keep: np.minimum.reduce(x, axis=d, keepdims=k),
+        [(2, 3, 4)],
+        lambda x, d=_dim, k=_keep: x.amin(dim=() if d is None else d, keepdim=k),
+    )
+spec(
+    "max()",
+    lambda x: x.max(),
+    lambda x: np.maximum.reduce(x, axis=None),
+    [(3, 4)],
+    lambda x: x.max(),
+)
+spec(
+    "max(dim=1).values",
+    lambda x: x.max(dim=1).values,
+    lambda x: np.maximum.reduce(x, axis=1),
+    [(3, 4)],
+    lambda x: x.max(dim=1).values,
+)
+spec(
+    "min(dim=0, keepdim).values",
+    lambda x: x.min(0, keepdim=True)[0],
+    lambda x: np.minimum.reduce(x, axis=0, keepdims=True),
+    [(3, 4)],
+    lambda x: x.min(0, keepdim=True)[0],
+)
+
+
+def _var_ref(x, axis, correction, keepdims=False):
+    n = x.size if axis is None else x.shape[axis]
+    m = np.add.reduce(x, axis=axis, keepdims=True) / n
+    return np.add.reduce((x - m) ** 2, axis=axis, keepdims=keepdims) / (n - correction)
+
+
+for _c in (0, 1):
+    spec(
+        f"var(dim=1, correction={_c})",
+        lambda x, c=_c: x.var(dim=1, correction=c),
+        lambda x, c=_c: _var_ref(x, 1, c),
+        [(3, 5)],
+        lambda x, c=_c: x.var(dim=1, correction=c),
+    )
+    spec(
+        f"std(dim=0, correction={_c}, keepdim)",
+        lambda x, c=_c: x.std(dim=0, correction=c, keepdim=True),
+        lambda x, c=_c: np.sqrt(_var_ref(x, 0, c, keepdims=True)),
+        [(4, 3)],
+        lambda x, c=_c: x.std(dim=0, correction=c, keepdim=True),
+    )
+spec("var()", lambda x: x.var(), lambda x: _var_ref(x, None, 1), [(3, 4)], lambda x: x.var())
+spec(
+    "std()", lambda x: x.std(), lambda x: np.sqrt(_var_ref(x, None, 1)), [(3, 4)], lambda x: x.std()
+)
+spec(
+    "logsumexp(dim=1)",
+    lambda x: gn.logsumexp(x, dim=1),
+    lambda x: np.log(np.exp(x).sum(axis=1)),
+    [(3, 5)],
+    lambda x: x.logsumexp(dim=1),
+)
+spec(
+    "logsumexp(dim=0, keepdim)",
+    lambda x: x.logsumexp(dim=0, keepdim=True),
+    lambda x: np.log(np.exp(x).sum(axis=0, keepdims=True)),
+    [(3, 5)],
+    lambda x: x.logsumexp(dim=0, keepdim=True),
+)
+
+# ------------------------------------------------------------------ shape
+spec(
+    "reshape",
+    lambda x: x.reshape(4, 6),
+    lambda x: x.reshape(4, 6),
+    [(2, 3, 4)],
+    lambda x: x.reshape(4, 6),
+)
+spec(
+    "view -1",
+    lambda x: x.view(-1, 3),
+    lambda x: x.reshape(-1, 3),
+    [(2, 3, 4)],
+    lambda x: x.view(-1, 3),
+)
+spec(
+    "transpose",
+    lambda x: x.transpose(0, 2),
+    lambda x: np.swapaxes(x, 0, 2),
+    [(2, 3, 4)],
+    lambda x: x.transpose(0, 2),
+)
+spec(
+    "permute",
+    lambda x: x.permute(2, 0, 1),
+    lambda x: np.transpose(x, (2, 0, 1)),
+    [(2, 3, 4)],
+    lambda x: x.permute(2, 0, 1),
+)
+spec("T", lambda x: x.T, lambda x: np.transpose(x), [(3, 4)], lambda x: x.T)
+spec(
+    "squeeze",
+    lambda x: x.squeeze(),
+    lambda x: x.reshape(3, 4),
+    [(3, 1, 4, 1)],
+    lambda x: x.squeeze(),
+)
+spec(
+    "squeeze(dim=1)",
+    lambda x: x.squeeze(1),
+    lambda x: x.reshape(3, 4, 1),
+    [(3, 1, 4, 1)],
+    lambda x: x.squeeze(1),
+)
+spec(
+    "unsqueeze(-1)",
+    lambda x: x.unsqueeze(-1),
+    lambda x: x[..., None],
+    [(3, 4)],
+    lambda x: x.unsqueeze(-1),
+)
+spec(
+    "flatten(1)",
+    lambda x: x.flatten(1),
+    lambda x: x.reshape(2, 12),
+    [(2, 3, 4)],
+    lambda x: x.flatten(1),
+)
+spec(
+    "expand",
+    lambda x: x.expand(2, 3, 4),
+    lambda x: np.broadcast_to(x, (2, 3, 4)),
+    [(3, 1)],
+    lambda x: x.expand(2, 3, 4),
+)
+spec(
+    "cat(dim=1)",
+    lambda a, b, c: gn.cat([a, b, c], dim=1),
+    lambda a, b, c: np.concatenate([a, b, c], axis=1),
+    [(2, 3), (2, 1), (2, 4)],
+    lambda a, b, c: __import__("torch").cat([a, b, c], dim=1),
+)
+spec(
+    "stack(dim=1)",
+    lambda a, b: gn.stack([a, b], dim=1),
+    lambda a, b: np.concatenate([a[:, None], b[:, None]], axis=1),
+    [(3, 4), (3, 4)],
+    lambda a, b: __import__("torch").stack([a, b], dim=1),
+)
+# (label, index as the user writes it, the same index for NumPy, the PyTorch equivalent)
+_INDICES = [
+    ("[1]", 1, 1, None),
+    ("[:, 1:3]", (slice(None), slice(1, 3)), (slice(None), slice(1, 3)), None),
+    ("[::-1]", slice(None, None, -1), slice(None, None, -1), lambda x: x.flip(0)),
+    ("[None, 0]", (None, 0), (None, 0), None),
+    ("[..., -1]", (Ellipsis, -1), (Ellipsis, -1), None),
+    ("[[0, 2, 0]] (repeats)", [0, 2, 0], np.array([0, 2, 0]), None),
+    ("[[0, 1], [1, 3]]", ([0, 1], [1, 3]), (np.array([0, 1]), np.array([1, 3])), None),
+]
+for _label, _idx, _np_idx, _torch_idx in _INDICES:
+    spec(
+        f"getitem {_label}",
+        lambda x, i=_idx: x[i],
+        lambda x, i=_np_idx: x[i],
+        [(3, 4)],
+        _torch_idx or (lambda x, i=_idx: x[i]),
+    )
+_MASK = np.array([[True, False, False, True], [False, True, True, False], [True] * 4])
+spec(
+    "getitem bool mask",
+    lambda x: x[gn.tensor(_MASK)],
+    lambda x: np.extract(_MASK, x),
+    [(3, 4)],
+    lambda x: x[__import__("torch").from_numpy(_MASK)],
+)
+
+# ------------------------------------------------------------------ linear algebra
+_MATMUL_SHAPES = [
+    ((4,), (4,)),
+    ((3, 4), (4,)),
+    ((4,), (4, 5)),
+    ((3, 4), (4, 5)),
+    ((2, 3, 4), (4, 5)),
+    ((2, 1, 3, 4), (3, 4, 2)),
+    ((4,), (2, 4, 3)),
+]
+
+
+def _matmul_ref(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Sum over k of a[..., i, k] * b[..., k, j], batch dimensions broadcast by hand."""
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    a2 = np.broadcast_to(a2, batch + a2.shape[-2:])
+    b2 = np.broadcast_to(b2, batch + b2.shape[-2:])
+    y = (a2[..., :, :, None] * b2[..., None, :, :]).sum(axis=-2)
+    if a.ndim == 1:
+        y = y[..., 0, :]
+    if b.ndim == 1:
+        y = y[..., 0]
+    return y
+
+
+for _sa, _sb in _MATMUL_SHAPES:
+    spec(f"matmul {_sa} @ {_sb}", lambda a, b: a @ b, _matmul_ref, [_sa, _sb], lambda a, b: a @ b)
+spec(
+    "linear",
+    gn.linear,
+    lambda x, w, b: np.einsum("ni,oi->no", x, w) + b,
+    [(5, 3), (4, 3), (4,)],
+    lambda x, w, b: __import__("torch").nn.functional.linear(x, w, b),
+)
+spec(
+    "linear 3-D input, no bias",
+    lambda x, w: gn.linear(x, w),
+    lambda x, w: np.einsum("bni,oi->bno", x, w),
+    [(2, 5, 3), (4, 3)],
+    lambda x, w: __import__("torch").nn.functional.linear(x, w),
+)
+
+
+# ------------------------------------------------------------------ activations
+def _torch_f(name, **kw):
+    return lambda x: getattr(__import__("torch").nn.functional, name)(x, **kw)
+
+
+spec("relu", gn.relu, lambda x: np.where(x > 0, x, 0.0), [(3, 4)], _torch_f("relu"))
+spec(
+    "leaky_relu(0.1)",
+    lambda x: gn.leaky_relu(x, 0.1),
+    lambda x: np.where(x > 0, x, 0.1 * x),
+    [(3, 4)],
+    _torch_f("leaky_relu", negative_slope=0.1),
+)
+for _alpha in (1.0, 0.5):
+    spec(
+        f"elu({_alpha})",
+        lambda x, a=_alpha: gn.elu(x, a),
+        lambda x, a=_alpha: np.where(x > 0, x, a * (np.exp(x) - 1)),
+        [(3, 4)],
+        _torch_f("elu", alpha=_alpha),
+    )
+spec("gelu", gn.gelu, lambda x: 0.5 * x * (1 + _erf(x / np.sqrt(2))), [(3, 4)], _torch_f("gelu"))
+spec(
+    "gelu tanh",
+    lambda x: gn.gelu(x, approximate="tanh"),
+    lambda x: 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x**3))),
+    [(3, 4)],
+    _torch_f("gelu", approximate="tanh"),
+)
+spec("silu", gn.silu, lambda x: x * _sigmoid(x), [(3, 4)], _torch_f("silu"))
+spec("sigmoid", gn.sigmoid, _sigmoid, [(3, 4)], lambda x: x.sigmoid())
+spec(
+    "tanh",
+    gn.tanh,
+    lambda x: (np.exp(2 * x) - 1) / (np.exp(2 * x) + 1),
+    [(3, 4)],
+    lambda x: x.tanh(),
+)
+spec("softplus", gn.softplus, lambda x: np.log(1 + np.exp(x)), [(3, 4)], _torch_f("softplus"))
+spec(
+    "softplus(beta=2, threshold=1)",
+    lambda x: gn.softplus(x, beta=2.0, threshold=1.0),
+    lambda x: np.where(2 * x > 1, x, np.log(1 + np.exp(2 * x)) / 2),
+    [(3, 4)],
+    _torch_f("softplus", beta=2.0, threshold=1.0),
+)
+for _d in (-1, 0):
+    spec(
+        f"softmax(dim={_d})",
+        lambda x, d=_d: gn.softmax(x, dim=d),
+        lambda x, d=_d: np.exp(x) / np.exp(x).sum(axis=d, keepdims=True),
+        [(3, 5)],
+        lambda x, d=_d: x.softmax(dim=d),
+    )
+    spec(
+        f"log_softmax(dim={_d})",
+        lambda x, d=_d: gn.log_softmax(x, dim=d),
+        lambda x, d=_d: x - np.log(np.exp(x).sum(axis=d, keepdims=True)),
+        [(3, 5)],
+        lambda x, d=_d: x.log_softmax(dim=d),
+    )
+spec(
+    "softmax in a hidden layer",
+    lambda x, w: gn.softmax(x, dim=1) @ w,
+    lambda x, w: _softmax(x, 1) @ w,
+    [(3, 4), (4, 2)],
+    lambda x, w: x.softmax(dim=1) @ w,
+)
