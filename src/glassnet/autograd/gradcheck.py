@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.autograd.grad_mode import enable_grad
+from glassnet.autograd.grad_mode import enable_grad, no_grad
 from glassnet.autograd.tensor import Tensor
 
 
@@ -36,7 +36,8 @@ def _to_float64(inputs: Sequence[Any]) -> list[Any]:
 
 
 def _scalar_objective(fn: Callable[..., Tensor], inputs: list[Any], v: np.ndarray) -> float:
-    out = fn(*inputs)
+    with no_grad():  # only the value is needed here; no graph
+        out = fn(*inputs)
     return float(np.sum(out.data.astype(np.float64) * v))
 
 
