@@ -5,7 +5,7 @@ derivation; the API follows PyTorch's names, so ``import glassnet as gn`` reads 
 ``import torch``.
 """
 
-from glassnet import autograd, ops
+from glassnet import autograd, nn, ops, optim
 from glassnet.autograd import (
     Function,
     GradcheckError,
@@ -151,10 +151,12 @@ __all__ = [
     "minimum",
     "mul",
     "neg",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",
     "ops",
+    "optim",
     "permute",
     "pow",
     "rand",

@@ -1,0 +1,229 @@
+"""The stateless functions, PyTorch's ``torch.nn.functional`` names: ``import
+glassnet.nn.functional as F``.
+
+Activations and losses live in ``glassnet.ops``; this module adds the layer functions
+that need a mode or a generator (dropout, normalisation, embedding).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet.autograd.function import Function
+from glassnet.autograd.grad_mode import no_grad
+from glassnet.autograd.random import resolve_generator
+from glassnet.autograd.tensor import Tensor
+from glassnet.ops import elementwise
+from glassnet.ops.activation import (
+    elu,
+    gelu,
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    silu,
+    softmax,
+    softplus,
+    tanh,
+)
+from glassnet.ops.linalg import linear
+from glassnet.ops.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    mse_loss,
+    nll_loss,
+    smooth_l1_loss,
+)
+from glassnet.ops.norm import Normalize
+
+__all__ = [
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "dropout",
+    "elu",
+    "embedding",
+    "gelu",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "layer_norm",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "mse_loss",
+    "nll_loss",
+    "one_hot",
+    "relu",
+    "sigmoid",
+    "silu",
+    "smooth_l1_loss",
+    "softmax",
+    "softplus",
+    "tanh",
+]
+
+
+def dropout(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    p: float = 0.5,
+    training: bool = True,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Inverted dropout: zero each element with probability p, scale the rest by 1/(1-p).
+
+    The scaling keeps the expected value of every unit unchanged, so evaluation needs no
+    rescaling: in eval mode (``training=False``) dropout is the identity.
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be a probability in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = resolve_generator(generator).random(input.shape) >= p
+    mask = keep.astype(input.dtype) / np.asarray(1 - p, dtype=input.dtype)
+    return elementwise.mul(input, Tensor._make(mask))
+
+
+def _check_normalized_shape(name: str, x: Tensor, normalized_shape: tuple[int, ...]) -> None:
+    if tuple(x.shape[-len(normalized_shape) :]) != normalized_shape:
+        raise ValueError(
+            f"{name}: expects input (..., {', '.join(map(str, normalized_shape))}), "
+            f"got {x.shape}; the last dimensions must equal normalized_shape"
+        )
+
+
+def layer_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise over the last ``len(normalized_shape)`` dimensions of each sample, then
+    scale by ``weight`` and shift by ``bias``."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _check_normalized_shape("layer_norm", input, shape)
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    y = Normalize.apply(input, axes, eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+def batch_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel (dim 1) over the batch (and length) dimensions.
+
+    In training, the batch statistics normalise and the running ones are updated in place:
+    ``running = (1 - momentum) running + momentum * batch``, with the unbiased variance
+    (n / (n - 1)) for ``running_var``, as PyTorch does. In evaluation the running
+    statistics normalise, so one sample's output does not depend on the rest of its batch.
+    """
+    if input.ndim not in (2, 3):
+        raise ValueError(f"batch_norm: expects input (N, C) or (N, C, L), got {input.shape}")
+    channels = input.shape[1]
+    axes = (0,) if input.ndim == 2 else (0, 2)
+    view = (1, channels) if input.ndim == 2 else (1, channels, 1)
+    if training or running_mean is None:
+        n = input.numel() // channels
+        if n <= 1:
+            raise ValueError(
+                f"batch_norm: expected more than 1 value per channel when training, got input "
+                f"of shape {input.shape}; use a batch of 2 or more, or call model.eval()"
+            )
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                mean = input.data.mean(axis=axes)
+                var = input.data.var(axis=axes) * (n / (n - 1))
+                running_mean.data *= 1 - momentum
+                running_mean.data += momentum * mean.astype(running_mean.dtype)
+                running_var.data *= 1 - momentum
+                running_var.data += momentum * var.astype(running_var.dtype)
+        y = Normalize.apply(input, axes, eps)
+    else:
+        scale = 1 / np.sqrt(running_var.data + np.asarray(eps, dtype=running_var.dtype))
+        y = (input - Tensor._make(running_mean.data.reshape(view))) * Tensor._make(
+            scale.reshape(view)
+        )
+    if weight is not None:
+        y = y * weight.reshape(view)
+    if bias is not None:
+        y = y + bias.reshape(view)
+    return y
+
+
+class EmbeddingLookup(Function):
+    """y = W[indices] (one row per index).
+
+    grad_W is zero except at the looked-up rows, each of which gets the sum of the
+    gradients of every position that used it (``np.add.at``: an index can appear many
+    times). The row ``padding_idx``, if set, gets no gradient and so never changes.
+    """
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx):
+        ctx.shape, ctx.indices, ctx.padding_idx = weight.shape, indices, padding_idx
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        grad_w = np.zeros(ctx.shape, dtype=grad_y.dtype)
+        np.add.at(grad_w, ctx.indices, grad_y)
+        if ctx.padding_idx is not None:
+            grad_w[ctx.padding_idx] = 0
+        return grad_w, None, None
+
+
+def embedding(
+    input: Any,  # noqa: A002
+    weight: Tensor,
+    padding_idx: int | None = None,
+) -> Tensor:
+    """Look up rows of ``weight`` (num_embeddings, dim) for integer ``input`` of any shape."""
+    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
+    if indices.dtype.kind not in "iu":
+        raise TypeError(
+            f"embedding: indices must be integers, got dtype {indices.dtype}; convert with .long()"
+        )
+    n = weight.shape[0]
+    if indices.size and (indices.min() < 0 or indices.max() >= n):
+        bad = indices[(indices < 0) | (indices >= n)].flat[0]
+        raise IndexError(
+            f"embedding: index {int(bad)} is out of range for {n} embeddings; "
+            f"indices must be in [0, {n})"
+        )
+    return EmbeddingLookup.apply(weight, indices, padding_idx)
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """Integer class indices -> int64 one-hot vectors along a new last dimension."""
+    labels = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if labels.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expects integer class indices, got dtype {labels.dtype}")
+    if num_classes == -1:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+        raise ValueError(
+            f"one_hot: class values must be in [0, {num_classes}), got values from "
+            f"{int(labels.min())} to {int(labels.max())}"
+        )
+    return Tensor._make(np.eye(num_classes, dtype=np.int64)[labels])

@@ -1,0 +1,63 @@
+"""Stochastic gradient descent, with momentum, Nesterov momentum and weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from glassnet.optim.optimizer import Optimizer, check_hyper
+
+
+class SGD(Optimizer):
+    """Gradient descent, following the algorithm box of ``torch.optim.SGD``::
+
+        g = -grad if maximize else grad
+        if weight_decay:  g = g + weight_decay * theta
+        if momentum:
+            b = g                                   at the first step
+            b = momentum * b + (1 - dampening) * g  after it
+            g = g + momentum * b if nesterov else b
+        theta = theta - lr * g
+
+    Momentum b is a running sum of past gradients: directions that agree add up, noise
+    cancels, so steps along a long shallow valley grow to about 1/(1 - momentum) times lr.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        check_hyper("SGD", lr=lr, momentum=momentum, weight_decay=weight_decay)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: nesterov momentum needs momentum > 0 and dampening = 0")
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _update(self, param, grad, state, group) -> None:
+        lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
+        g = -grad if group["maximize"] else grad
+        if wd:
+            g = g + wd * param.data
+        if momentum:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()
+            else:
+                buf *= momentum
+                buf += (1 - group["dampening"]) * g
+            g = g + momentum * buf if group["nesterov"] else buf
+        param.data -= lr * g
