@@ -49,6 +49,12 @@ def test_layer_gradients_wrt_input_and_parameters(name) -> None:
     assert gn.gradcheck(lambda x, *ps: _call_with(model, names, ps, x), (x, *values))
 
 
+def test_embedding_gradient_by_finite_differences() -> None:
+    idx = gn.tensor([[1, 3, 1], [0, 4, 1]])
+    weight = gn.tensor(np.random.default_rng(0).standard_normal((5, 2)), requires_grad=True)
+    assert gn.gradcheck(lambda w: gn.nn.functional.embedding(idx, w), (weight,))
+
+
 def test_embedding_gradient_accumulates_repeated_indices_and_skips_padding() -> None:
     emb = nn.Embedding(5, 2, padding_idx=0).double()
     idx = gn.tensor([[1, 1, 0], [3, 1, 0]])

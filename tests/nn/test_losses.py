@@ -42,6 +42,16 @@ LOSSES = {
     "huber_loss": lambda z: F.huber_loss(z, gn.tensor(REAL), delta=0.5),
     "smooth_l1_loss": lambda z: F.smooth_l1_loss(z, gn.tensor(REAL), beta=0.5),
     "kl_div": lambda z: F.kl_div(gn.log_softmax(z, 1), gn.tensor(PROBS), reduction="batchmean"),
+    "kl_div log_target": lambda z: F.kl_div(
+        gn.log_softmax(z, 1), gn.log(gn.tensor(PROBS)), log_target=True
+    ),
+    "bce_with_logits weight none": lambda z: F.binary_cross_entropy_with_logits(
+        z, gn.tensor(BINARY), weight=gn.tensor(W4), reduction="none"
+    ),
+    "mse_loss none": lambda z: F.mse_loss(z, gn.tensor(REAL), reduction="none"),
+    "nll_loss ignore sum": lambda z: F.nll_loss(
+        gn.log_softmax(z, 1), gn.tensor(LABELS), ignore_index=0, reduction="sum"
+    ),
 }
 
 
