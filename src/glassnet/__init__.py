@@ -5,7 +5,7 @@ derivation; the API follows PyTorch's names, so ``import glassnet as gn`` reads 
 ``import torch``.
 """
 
-from glassnet import autograd, nn, ops, optim
+from glassnet import autograd, data, io, nn, ops, optim, train
 from glassnet.autograd import (
     Function,
     GradcheckError,
@@ -43,6 +43,7 @@ from glassnet.autograd.creation import (
     zeros_like,
 )
 from glassnet.autograd.random import default_generator, manual_seed
+from glassnet.io import load, save
 from glassnet.ops.activation import (
     elu,
     gelu,
@@ -96,6 +97,7 @@ from glassnet.ops.shape import (
     transpose,
     unsqueeze,
 )
+from glassnet.train import evaluate, fit, predict
 
 __version__ = "0.1.0"
 
@@ -115,14 +117,17 @@ __all__ = [
     "bool_",
     "cat",
     "clamp",
+    "data",
     "default_generator",
     "div",
     "elu",
     "empty",
     "enable_grad",
+    "evaluate",
     "exp",
     "expand",
     "eye",
+    "fit",
     "flatten",
     "float16",
     "float32",
@@ -135,10 +140,12 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "io",
     "is_grad_enabled",
     "leaky_relu",
     "linear",
     "linspace",
+    "load",
     "log",
     "log_softmax",
     "logsumexp",
@@ -159,12 +166,14 @@ __all__ = [
     "optim",
     "permute",
     "pow",
+    "predict",
     "rand",
     "randint",
     "randn",
     "randperm",
     "relu",
     "reshape",
+    "save",
     "set_grad_enabled",
     "sigmoid",
     "silu",
@@ -178,6 +187,7 @@ __all__ = [
     "sum",
     "tanh",
     "tensor",
+    "train",
     "transpose",
     "uint8",
     "unsqueeze",

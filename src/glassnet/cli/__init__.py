@@ -1,0 +1,44 @@
+"""The ``glassnet`` command: ``glassnet train | evaluate | predict``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from glassnet.cli import common, evaluate_cmd, predict_cmd, train_cmd
+
+
+def build_parser() -> common.Parser:
+    """The argument parser with every subcommand."""
+    from glassnet import __version__
+
+    parser = common.Parser(
+        prog="glassnet",
+        description="glassnet: a see-through deep-learning library. Train, evaluate and use "
+        "small networks from the command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=common.Parser)
+    for module in (train_cmd, evaluate_cmd, predict_cmd):
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (2 for bad arguments)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return args.run(args)
+    except common.UsageError as error:
+        print(f"glassnet {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # output piped into head or similar, which stopped reading
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print(f"glassnet {args.command}: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,179 @@
+"""What the subcommands share: one-line errors, runs on disk, datasets by name."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
+
+DATASETS = ("digits", "mnist1d", "spirals", "moons", "xor", "blobs", "mnist")
+RUN_FORMAT = "glassnet.run.v1"
+
+
+class UsageError(Exception):
+    """A bad argument or input file: reported in one line, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (what is wrong and what is allowed), no
+    usage block and no traceback, with exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a number >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number > 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def hidden_sizes(text: str) -> list[int]:
+    """argparse type: comma-separated positive layer sizes, e.g. 256,128 (or 'none')."""
+    if text.strip().lower() in ("", "none"):
+        return []
+    sizes = []
+    for part in text.split(","):
+        try:
+            size = int(part)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"hidden sizes must be comma-separated whole numbers like 256,128; {part!r} "
+                "is not one"
+            ) from None
+        if size <= 0:
+            raise argparse.ArgumentTypeError(f"hidden sizes must be positive, got {size}")
+        sizes.append(size)
+    return sizes
+
+
+def load_dataset(name: str, data: str | None, csv: str | None, target: str | None, seed: int):
+    """The ``Splits`` for a dataset named on the command line."""
+    from glassnet import data as gdata
+
+    if csv is not None:
+        if target is None:
+            raise UsageError("--csv needs --target COLUMN, the column that holds the class")
+        _require_file(csv, "--csv")
+        try:
+            return gdata.load_csv(csv, target)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+    if name == "digits":
+        return gdata.load_digits()
+    if name == "mnist1d":
+        return gdata.load_mnist1d()
+    if name == "mnist":
+        if data is None:
+            raise UsageError(
+                "--dataset mnist needs --data FOLDER holding the four MNIST IDX files "
+                "(glassnet downloads nothing)"
+            )
+        try:
+            return gdata.load_mnist(data)
+        except (FileNotFoundError, ValueError) as error:
+            raise UsageError(str(error)) from None
+    rng = np.random.default_rng(seed)
+    makers = {
+        "spirals": gdata.make_spirals,
+        "moons": gdata.make_moons,
+        "xor": gdata.make_xor,
+        "blobs": gdata.make_blobs,
+    }
+    return makers[name](generator=rng)
+
+
+def _require_file(path: str, option: str) -> None:
+    if not os.path.isfile(path):
+        raise UsageError(f"{option}: no such file: {path}")
+
+
+def read_run(folder: str) -> dict[str, Any]:
+    """The config.json of a saved run, checked."""
+    path = Path(folder) / "config.json"
+    if not path.is_file():
+        raise UsageError(
+            f"{folder} is not a glassnet run folder (no config.json); pass the --out folder "
+            "of a finished 'glassnet train'"
+        )
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path} is not valid JSON ({error})") from None
+    if not isinstance(config, dict) or config.get("format") != RUN_FORMAT:
+        raise UsageError(f"{path} is not a glassnet run configuration ({RUN_FORMAT})")
+    return config
+
+
+def build_model(config: dict[str, Any]):
+    """The model a run's config describes (fresh weights)."""
+    from glassnet.train import mlp
+
+    m = config["model"]
+    return mlp(m["in_features"], m["hidden"], m["num_classes"], m["activation"], m["dropout"])
+
+
+def load_run_model(folder: str):
+    """A saved run's model with its trained weights, and its config."""
+    from glassnet.io import load
+
+    config = read_run(folder)
+    model = build_model(config)
+    weights = Path(folder) / "model.safetensors"
+    if not weights.is_file():
+        raise UsageError(f"{folder} has no model.safetensors; the run did not finish")
+    try:
+        model.load_state_dict(load(weights))
+    except (ValueError, RuntimeError) as error:
+        raise UsageError(f"{weights}: {error}") from None
+    model.eval()
+    return model, config
+
+
+def standardize(x: np.ndarray, config: dict[str, Any]) -> np.ndarray:
+    """Apply the training split's feature scaling saved in the run's config."""
+    stats = config.get("standardize")
+    if not stats:
+        return x.astype(np.float32)
+    flat = x.reshape(len(x), -1).astype(np.float32)
+    mean = np.asarray(stats["mean"], dtype=np.float32)
+    std = np.asarray(stats["std"], dtype=np.float32)
+    if flat.shape[1] != len(mean):
+        raise UsageError(
+            f"the input has {flat.shape[1]} features per sample, the model was trained on "
+            f"{len(mean)}"
+        )
+    return (flat - mean) / std

@@ -1,0 +1,279 @@
+"""``glassnet train``: train an MLP classifier and save everything needed to use it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.cli import common
+from glassnet.cli.common import UsageError
+
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop")
+SCHEDULES = ("cosine", "step", "none")
+DEFAULTS = dict(
+    dataset="digits",
+    hidden=[256, 128],
+    activation="relu",
+    dropout=0.2,
+    optimizer="adamw",
+    lr=1e-3,
+    momentum=0.9,
+    weight_decay=1e-4,
+    batch_size=32,
+    epochs=40,
+    schedule="cosine",
+    label_smoothing=0.1,
+    seed=0,
+)
+
+
+def add_parser(sub: Any) -> None:
+    from glassnet.train.models import ACTIVATIONS
+
+    p = sub.add_parser(
+        "train",
+        help="train an MLP classifier (on the bundled digits by default)",
+        description="Train an MLP classifier and save model.safetensors, config.json and "
+        "history.json to --out. With no arguments: the bundled 8x8 digits, nothing downloaded.",
+    )
+    d = DEFAULTS
+    p.add_argument(
+        "--dataset",
+        choices=common.DATASETS,
+        default=d["dataset"],
+        help="built-in dataset (default: digits)",
+    )
+    p.add_argument(
+        "--data", metavar="PATH", help="folder with the MNIST IDX files (--dataset mnist)"
+    )
+    p.add_argument(
+        "--csv", metavar="PATH", help="train on your own CSV file instead (needs --target)"
+    )
+    p.add_argument("--target", metavar="COL", help="the CSV column that holds the class")
+    p.add_argument(
+        "--hidden",
+        type=common.hidden_sizes,
+        default=d["hidden"],
+        metavar="SIZES",
+        help="hidden layer sizes, comma-separated (default: 256,128)",
+    )
+    p.add_argument("--activation", choices=tuple(ACTIVATIONS), default=d["activation"])
+    p.add_argument(
+        "--dropout",
+        type=common.non_negative_float,
+        default=d["dropout"],
+        help="dropout probability after each hidden layer (default: 0.2)",
+    )
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d["optimizer"])
+    p.add_argument("--lr", type=common.positive_float, default=d["lr"], help="learning rate")
+    p.add_argument(
+        "--momentum",
+        type=common.non_negative_float,
+        default=d["momentum"],
+        help="momentum for sgd and rmsprop (default: 0.9)",
+    )
+    p.add_argument("--weight-decay", type=common.non_negative_float, default=d["weight_decay"])
+    p.add_argument(
+        "--label-smoothing", type=common.non_negative_float, default=d["label_smoothing"]
+    )
+    p.add_argument("--batch-size", type=common.positive_int, default=d["batch_size"])
+    p.add_argument("--epochs", type=common.positive_int, default=d["epochs"])
+    p.add_argument(
+        "--schedule",
+        choices=SCHEDULES,
+        default=d["schedule"],
+        help="learning-rate schedule over the epochs (default: cosine)",
+    )
+    p.add_argument("--seed", type=int, default=d["seed"], help="seeds weights, order and dropout")
+    p.add_argument("--out", metavar="DIR", default="runs/latest", help="where to save the run")
+    p.add_argument("--plot", action="store_true", help="also draw curves.png (needs matplotlib)")
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last checkpoint, with its settings",
+    )
+    p.add_argument(
+        "--stop-after",
+        type=common.positive_int,
+        metavar="EPOCH",
+        help="stop after this epoch (resume later with --resume)",
+    )
+    p.set_defaults(run=run)
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    keys = (
+        "dataset",
+        "data",
+        "csv",
+        "target",
+        "hidden",
+        "activation",
+        "dropout",
+        "optimizer",
+        "lr",
+        "momentum",
+        "weight_decay",
+        "label_smoothing",
+        "batch_size",
+        "epochs",
+        "schedule",
+        "seed",
+    )
+    return {k: getattr(args, k) for k in keys}
+
+
+def _optimizer(name: str, params: Any, s: dict[str, Any]):
+    from glassnet import optim
+
+    if name == "sgd":
+        return optim.SGD(params, lr=s["lr"], momentum=s["momentum"], weight_decay=s["weight_decay"])
+    if name == "adam":
+        return optim.Adam(params, lr=s["lr"], weight_decay=s["weight_decay"])
+    if name == "adamw":
+        return optim.AdamW(params, lr=s["lr"], weight_decay=s["weight_decay"])
+    return optim.RMSprop(params, lr=s["lr"], momentum=s["momentum"], weight_decay=s["weight_decay"])
+
+
+def _scheduler(name: str, optimizer: Any, epochs: int):
+    from glassnet.optim import lr_scheduler
+
+    if name == "cosine":
+        return lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
+    if name == "step":
+        return lr_scheduler.StepLR(optimizer, step_size=max(1, epochs // 3), gamma=0.1)
+    return None
+
+
+def _epoch_line(state: Any) -> None:
+    logs, total = state.logs, state.total_epochs
+    text = f"epoch {logs['epoch']:>3}/{total}  train loss {logs['train_loss']:.4f}"
+    if logs["train_accuracy"] is not None:
+        text += f" acc {logs['train_accuracy']:.3f}"
+    if logs["val_loss"] is not None:
+        text += f"  test loss {logs['val_loss']:.4f} acc {logs['val_accuracy']:.3f}"
+    print(f"{text}  lr {logs['lr']:.2e}  {logs['seconds']:.2f}s", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    import glassnet as gn
+    from glassnet.data import DataLoader, Standardize, TensorDataset
+    from glassnet.io import atomic_write_text, save
+    from glassnet.train import LambdaCallback, TrainingDiverged, fit
+    from glassnet.train.callbacks import write_checkpoint
+
+    out = Path(args.out)
+    checkpoint = out / "checkpoint.safetensors"
+    if args.resume:
+        config = common.read_run(str(out))
+        settings = config["training"]
+        if not checkpoint.is_file():
+            raise UsageError(f"--resume: {out} has no checkpoint.safetensors to resume from")
+    else:
+        settings = _settings(args)
+        if settings["dropout"] >= 1:
+            raise UsageError(f"--dropout must be below 1, got {settings['dropout']}")
+    splits = common.load_dataset(
+        settings["dataset"], settings["data"], settings["csv"], settings["target"], settings["seed"]
+    )
+    scaler = Standardize().fit(splits.x_train.reshape(len(splits.x_train), -1))
+    x_train = scaler.transform(splits.x_train.reshape(len(splits.x_train), -1))
+    x_test = scaler.transform(splits.x_test.reshape(len(splits.x_test), -1))
+    config = {
+        "format": common.RUN_FORMAT,
+        "glassnet_version": gn.__version__,
+        "model": {
+            "type": "mlp",
+            "in_features": splits.num_features,
+            "hidden": settings["hidden"],
+            "activation": settings["activation"],
+            "dropout": settings["dropout"],
+            "num_classes": splits.num_classes,
+        },
+        "classes": list(splits.classes),
+        "standardize": {"mean": scaler.mean.tolist(), "std": scaler.std.tolist()},
+        "dataset": {"name": splits.name, "notes": splits.notes},
+        "training": settings,
+    }
+    gn.manual_seed(settings["seed"])
+    model = common.build_model(config)
+    optimizer = _optimizer(settings["optimizer"], model.parameters(), settings)
+    scheduler = _scheduler(settings["schedule"], optimizer, settings["epochs"])
+    loss_fn = gn.nn.CrossEntropyLoss(label_smoothing=settings["label_smoothing"])
+    train_loader = DataLoader(
+        TensorDataset(x_train, splits.y_train), batch_size=settings["batch_size"], shuffle=True
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "config.json", json.dumps(config, indent=1))
+
+    def end_of_epoch(state: Any) -> None:
+        state.total_epochs = settings["epochs"]
+        _epoch_line(state)
+        write_checkpoint(checkpoint, state)  # every epoch: a crash loses at most one
+        if args.stop_after is not None and state.epoch >= args.stop_after:
+            state.stop_training = True
+
+    print(
+        f"training an MLP {splits.num_features} -> {' -> '.join(map(str, settings['hidden']))} -> "
+        f"{splits.num_classes} on {splits.name} ({len(x_train)} train, {len(x_test)} test)",
+        flush=True,
+    )
+    started = time.perf_counter()
+    try:
+        history = fit(
+            model,
+            loss_fn,
+            optimizer,
+            train_loader,
+            settings["epochs"],
+            val_data=(x_test, splits.y_test),
+            scheduler=scheduler,
+            callbacks=[LambdaCallback(on_epoch_end=end_of_epoch)],
+            progress=False,
+            resume_from=checkpoint if args.resume else None,
+        )
+    except TrainingDiverged as error:
+        print(f"glassnet train: {error}", file=sys.stderr)
+        return 1
+    seconds = time.perf_counter() - started
+    save(model.state_dict(), out / "model.safetensors")
+    atomic_write_text(
+        out / "history.json", json.dumps(history.to_dict(include_time=False), indent=1)
+    )
+    atomic_write_text(
+        out / "run.json",
+        json.dumps(
+            {
+                "seconds": seconds,
+                "python": platform.python_version(),
+                "machine": platform.machine(),
+                "numpy": np.__version__,
+            },
+            indent=1,
+        ),
+    )
+    if args.plot or _has_matplotlib():
+        try:
+            history.plot(out / "curves.png")
+        except ImportError as error:
+            print(f"glassnet train: {error}", file=sys.stderr)
+    from glassnet.cli.evaluate_cmd import report
+
+    if len(history) < settings["epochs"]:
+        print(f"stopped after epoch {len(history)} of {settings['epochs']}; continue with --resume")
+    print(f"trained in {seconds:.1f}s; saved to {out}/")
+    report(model, x_test, splits.y_test, list(splits.classes))
+    return 0
+
+
+def _has_matplotlib() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("matplotlib") is not None
