@@ -34,7 +34,8 @@ def _to_array(name: str, value: Any) -> np.ndarray:
         raise TypeError(
             f"save: value {name!r} has dtype {array.dtype}, which safetensors cannot store"
         )
-    return np.ascontiguousarray(array)
+    # not np.ascontiguousarray: it turns a 0-d array (num_batches_tracked) into shape (1,)
+    return array if array.flags.c_contiguous else array.copy(order="C")
 
 
 def to_bytes(tensors: Mapping[str, Any], metadata: Mapping[str, str] | None = None) -> bytes:

@@ -200,16 +200,17 @@ class OneCycleLR(LRScheduler):
             raise ValueError("OneCycleLR: anneal_strategy must be 'cos' or 'linear'")
         self.total_steps, self.anneal_strategy = total_steps, anneal_strategy
         up = float(pct_start * total_steps) - 1
+        # lists, not tuples: the state dict survives a JSON round trip unchanged
         if three_phase:
             self._phases = [
-                (up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                (2 * up, "max_lr", "initial_lr", "base_momentum", "max_momentum"),
-                (total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"),
+                [up, "initial_lr", "max_lr", "max_momentum", "base_momentum"],
+                [2 * up, "max_lr", "initial_lr", "base_momentum", "max_momentum"],
+                [total_steps - 1, "initial_lr", "min_lr", "max_momentum", "max_momentum"],
             ]
         else:
             self._phases = [
-                (up, "initial_lr", "max_lr", "max_momentum", "base_momentum"),
-                (total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"),
+                [up, "initial_lr", "max_lr", "max_momentum", "base_momentum"],
+                [total_steps - 1, "max_lr", "min_lr", "base_momentum", "max_momentum"],
             ]
         groups = optimizer.param_groups
         max_lrs = list(max_lr) if isinstance(max_lr, (list, tuple)) else [max_lr] * len(groups)

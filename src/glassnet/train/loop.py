@@ -168,16 +168,14 @@ def fit(
         for batch, (x, y) in enumerate(batches, start=1):
             optimizer.zero_grad()
             output = model(x)
+            # The output is checked before the loss: a loss refuses NaN input with its own
+            # error, but the advice that matters here is about the learning rate.
+            if not np.isfinite(output.data).all():
+                raise _diverged("model's output", float("nan"), epoch, batch, lr, history)
             loss = loss_fn(output, y)
             value = float(loss.item())
             if not math.isfinite(value):
-                raise TrainingDiverged(
-                    f"training diverged: the loss became {value} at epoch {epoch}, batch {batch} "
-                    f"(learning rate {lr:g}); lower the learning rate (try {lr / 10:g}), clip "
-                    "gradients with max_grad_norm, or check the inputs for NaN. Checkpoints "
-                    "already saved are untouched.",
-                    history,
-                )
+                raise _diverged("loss", value, epoch, batch, lr, history)
             loss.backward()
             if max_grad_norm is not None:
                 clip_grad_norm_(model.parameters(), max_grad_norm)
@@ -221,6 +219,16 @@ def fit(
         callback.on_train_end(state)
     history.stop_reason = state.stop_reason
     return history
+
+
+def _diverged(what: str, value: float, epoch: int, batch: int, lr: float, history: History):
+    return TrainingDiverged(
+        f"training diverged: the {what} became {value} at epoch {epoch}, batch {batch} "
+        f"(learning rate {lr:g}); lower the learning rate (try {lr / 10:g}), clip gradients "
+        "with max_grad_norm, or check the inputs for NaN. Checkpoints already saved are "
+        "untouched.",
+        history,
+    )
 
 
 def _length(loader: Any) -> int | None:

@@ -83,7 +83,9 @@ def make_xor(
     """Points in four quadrants; class = sign(x1) XOR sign(x2): the problem one layer of
     a perceptron cannot solve (Minsky & Papert 1969)."""
     rng = resolve_generator(generator)
-    x = rng.uniform(-1, 1, (n_samples, 2))
-    y = ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64)
+    y = np.arange(n_samples) % 2  # balanced: half the points in each class
+    first = rng.choice([-1.0, 1.0], n_samples)
+    second = np.where(y == 1, -first, first)
+    x = rng.uniform(0, 1, (n_samples, 2)) * np.stack([first, second], axis=1)
     x += rng.normal(0, noise, x.shape)
     return _split(x, y, ["same sign", "different sign"], "xor", rng, test_fraction)
