@@ -138,7 +138,7 @@ def test_load_mnist_reads_the_four_files_and_names_a_missing_one(tmp_path) -> No
     )
     _write_idx(tmp_path / "train-labels-idx1-ubyte", np.arange(6, dtype=np.uint8), 8)
     _write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", np.zeros((2, 28, 28), np.uint8), 8, True)
-    with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte .* is missing"):
+    with pytest.raises(FileNotFoundError, match=r"t10k-labels-idx1-ubyte .* is missing"):
         data.load_mnist(tmp_path)
     _write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.array([3, 4], dtype=np.uint8), 8)
     s = data.load_mnist(tmp_path)

@@ -50,7 +50,7 @@ def test_shuffle_is_a_permutation_and_repeats_with_the_seed() -> None:
 
 
 def test_general_path_collates_samples() -> None:
-    xs, ys = zip(*[(b[0].numpy(), b[1].numpy()) for b in DataLoader(Squares(), batch_size=4)])
+    _, ys = zip(*[(b[0].numpy(), b[1].numpy()) for b in DataLoader(Squares(), batch_size=4)])
     assert np.concatenate(ys).tolist() == [i * i for i in range(10)]
 
 

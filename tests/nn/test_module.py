@@ -29,12 +29,25 @@ class TwoLayer(nn.Module):
 def test_attribute_assignment_registers_parameters_modules_and_buffers() -> None:
     m = TwoLayer()
     assert [n for n, _ in m.named_parameters()] == [
-        "fc1.weight", "fc1.bias", "bn.weight", "bn.bias", "fc2.weight", "fc2.bias",
-    ]  # fmt: skip
+        "fc1.weight",
+        "fc1.bias",
+        "bn.weight",
+        "bn.bias",
+        "fc2.weight",
+        "fc2.bias",
+    ]
     assert list(m.state_dict()) == [
-        "scale", "fc1.weight", "fc1.bias", "bn.weight", "bn.bias", "bn.running_mean",
-        "bn.running_var", "bn.num_batches_tracked", "fc2.weight", "fc2.bias",
-    ]  # fmt: skip
+        "scale",
+        "fc1.weight",
+        "fc1.bias",
+        "bn.weight",
+        "bn.bias",
+        "bn.running_mean",
+        "bn.running_var",
+        "bn.num_batches_tracked",
+        "fc2.weight",
+        "fc2.bias",
+    ]
     assert [n for n, _ in m.named_children()] == ["fc1", "bn", "fc2"]
     assert [n for n, _ in m.named_modules()] == ["", "fc1", "bn", "fc2"]
     assert len(list(m.buffers())) == 5

@@ -32,16 +32,27 @@ def test_fit_learns_spirals_above_95_percent() -> None:
     model = _model()
     opt = gn.optim.Adam(model.parameters(), lr=0.01)
     history = gn.fit(
-        model, gn.nn.CrossEntropyLoss(), opt, DataLoader(s.train, 32, shuffle=True), 60,
-        val_data=s.test, progress=False,
-    )  # fmt: skip
+        model,
+        gn.nn.CrossEntropyLoss(),
+        opt,
+        DataLoader(s.train, 32, shuffle=True),
+        60,
+        val_data=s.test,
+        progress=False,
+    )
     assert len(history) == 60
     assert history["train_loss"][-1] < history["train_loss"][0] / 5
     assert gn.evaluate(model, s.test)["accuracy"] > 0.95
     assert history["val_accuracy"][-1] == gn.evaluate(model, s.test)["accuracy"]
     assert set(history.to_dict()) == {
-        "epoch", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds",
-    }  # fmt: skip
+        "epoch",
+        "train_loss",
+        "train_accuracy",
+        "val_loss",
+        "val_accuracy",
+        "lr",
+        "seconds",
+    }
     assert "seconds" not in history.to_dict(include_time=False)
 
 
@@ -83,9 +94,15 @@ def test_early_stopping_stops_and_restores_the_best_weights() -> None:
 
     stopper = EarlyStopping(monitor="val_loss", patience=2)
     history = gn.fit(
-        model, gn.nn.CrossEntropyLoss(), opt, DataLoader(s.train, 32, shuffle=True), 200,
-        val_data=s.test, callbacks=[LambdaCallback(on_epoch_end=remember), stopper], progress=False,
-    )  # fmt: skip
+        model,
+        gn.nn.CrossEntropyLoss(),
+        opt,
+        DataLoader(s.train, 32, shuffle=True),
+        200,
+        val_data=s.test,
+        callbacks=[LambdaCallback(on_epoch_end=remember), stopper],
+        progress=False,
+    )
     assert len(history) < 200 and "early stopping" in history.stop_reason
     best = int(np.argmin(history["val_loss"])) + 1
     assert stopper.best_epoch == best
@@ -109,8 +126,16 @@ def test_model_checkpoint_saves_only_improvements(tmp_path) -> None:
             saves.append(state.logs["val_accuracy"])
 
     checkpoint.on_epoch_end = counting
-    gn.fit(model, gn.nn.CrossEntropyLoss(), opt, DataLoader(s.train, 32), 15, val_data=s.test,
-           callbacks=[checkpoint], progress=False)  # fmt: skip
+    gn.fit(
+        model,
+        gn.nn.CrossEntropyLoss(),
+        opt,
+        DataLoader(s.train, 32),
+        15,
+        val_data=s.test,
+        callbacks=[checkpoint],
+        progress=False,
+    )
     assert saves == sorted(saves) and len(set(saves)) == len(saves)  # strictly improving
     restored = _model(seed=1)
     extra = gn.io.load_checkpoint(path, restored)
@@ -121,7 +146,7 @@ def test_monitoring_a_missing_metric_is_a_clear_error() -> None:
     s = _spirals()
     model = _model()
     opt = gn.optim.SGD(model.parameters(), lr=0.1)
-    with pytest.raises(ValueError, match="metric 'val_loss' is not available .*pass val_data"):
+    with pytest.raises(ValueError, match=r"metric 'val_loss' is not available .*pass val_data"):
         gn.fit(
             model,
             gn.nn.CrossEntropyLoss(),
@@ -138,14 +163,30 @@ def test_divergence_guard_stops_with_advice_and_keeps_the_checkpoint(tmp_path) -
     model = _model()
     opt = gn.optim.SGD(model.parameters(), lr=0.05)
     path = tmp_path / "last.safetensors"
-    gn.fit(model, gn.nn.CrossEntropyLoss(), opt, s.train, 2, callbacks=[ModelCheckpoint(path, "train_loss", save_best_only=False)], progress=False)  # fmt: skip
+    gn.fit(
+        model,
+        gn.nn.CrossEntropyLoss(),
+        opt,
+        s.train,
+        2,
+        callbacks=[ModelCheckpoint(path, "train_loss", save_best_only=False)],
+        progress=False,
+    )
     saved = path.read_bytes()
     opt.param_groups[0]["lr"] = 1e6
     with pytest.raises(
         TrainingDiverged,
         match=r"the (loss|model's output) became (nan|inf) at epoch 1, batch \d+ \(learning rate 1e\+06\); lower the learning rate",
     ) as info:
-        gn.fit(model, gn.nn.CrossEntropyLoss(), opt, s.train, 5, callbacks=[ModelCheckpoint(path, "train_loss", save_best_only=False)], progress=False)  # fmt: skip
+        gn.fit(
+            model,
+            gn.nn.CrossEntropyLoss(),
+            opt,
+            s.train,
+            5,
+            callbacks=[ModelCheckpoint(path, "train_loss", save_best_only=False)],
+            progress=False,
+        )
     assert isinstance(info.value.history, gn.train.History)
     assert path.read_bytes() == saved
     fresh = _model(seed=3)
@@ -176,10 +217,28 @@ def test_scheduler_steps_per_epoch_and_onecycle_per_batch() -> None:
 
 def test_history_plot_writes_a_png(tmp_path) -> None:
     pytest.importorskip("matplotlib")
-    history = gn.train.History([
-        {"epoch": 1, "train_loss": 1.0, "train_accuracy": 0.5, "val_loss": 1.1, "val_accuracy": 0.4, "lr": 0.1, "seconds": 0.1},
-        {"epoch": 2, "train_loss": 0.5, "train_accuracy": 0.8, "val_loss": 0.7, "val_accuracy": 0.7, "lr": 0.1, "seconds": 0.1},
-    ])  # fmt: skip
+    history = gn.train.History(
+        [
+            {
+                "epoch": 1,
+                "train_loss": 1.0,
+                "train_accuracy": 0.5,
+                "val_loss": 1.1,
+                "val_accuracy": 0.4,
+                "lr": 0.1,
+                "seconds": 0.1,
+            },
+            {
+                "epoch": 2,
+                "train_loss": 0.5,
+                "train_accuracy": 0.8,
+                "val_loss": 0.7,
+                "val_accuracy": 0.7,
+                "lr": 0.1,
+                "seconds": 0.1,
+            },
+        ]
+    )
     path = history.plot(tmp_path / "curves.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
