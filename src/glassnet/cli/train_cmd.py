@@ -210,12 +210,14 @@ def run(args: argparse.Namespace) -> int:
     train_loader = DataLoader(
         TensorDataset(x_train, splits.y_train), batch_size=settings["batch_size"], shuffle=True
     )
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(out / "config.json", json.dumps(config, indent=1))
 
     def end_of_epoch(state: Any) -> None:
         state.total_epochs = settings["epochs"]
         _epoch_line(state)
+        if state.epoch == 1 or not (out / "config.json").is_file():
+            # written with the first checkpoint, so a run that fails at once leaves --out as
+            # it was
+            atomic_write_text(out / "config.json", json.dumps(config, indent=1))
         write_checkpoint(checkpoint, state)  # every epoch: a crash loses at most one
         if args.stop_after is not None and state.epoch >= args.stop_after:
             state.stop_training = True

@@ -1,0 +1,117 @@
+"""Accuracy and wall time of `glassnet train`, beside scikit-learn on the same splits.
+
+    python -m benchmarks.accuracy            # digits, seeds 0 1 2, and MNIST-1D
+    python -m benchmarks.accuracy --quick    # digits seed 0 only
+
+Prints a Markdown table (the one in README.md) and the machine it ran on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+import glassnet as gn
+
+MNIST1D_ARGS = [
+    "--dataset",
+    "mnist1d",
+    "--hidden",
+    "512,256",
+    "--dropout",
+    "0.3",
+    "--epochs",
+    "100",
+]
+
+
+def glassnet_train(args: list[str]) -> tuple[float, float]:
+    """Run the real command in a fresh process; return (test accuracy, wall seconds)."""
+    with tempfile.TemporaryDirectory() as out:
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-m", "glassnet", "train", *args, "--out", out],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seconds = time.perf_counter() - started
+    return float(re.search(r"test accuracy (\d\.\d+)", result.stdout).group(1)), seconds
+
+
+def sklearn_digits() -> dict[str, float]:
+    try:
+        from sklearn.neural_network import MLPClassifier
+        from sklearn.svm import SVC
+    except ImportError:
+        return {}
+    s = gn.data.load_digits()
+    scores = {}
+    for seed in (0, 1, 2):
+        mlp = MLPClassifier((128, 64), max_iter=500, random_state=seed)
+        with contextlib.redirect_stderr(io.StringIO()):
+            mlp.fit(s.x_train, s.y_train)
+        scores.setdefault("scikit-learn MLPClassifier((128, 64))", []).append(
+            mlp.score(s.x_test, s.y_test)
+        )
+    svm = SVC(kernel="rbf", gamma="scale", C=10).fit(s.x_train, s.y_train)
+    return {
+        **{k: statistics.median(v) for k, v in scores.items()},
+        "scikit-learn SVC(rbf, C=10)": svm.score(s.x_test, s.y_test),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="digits, seed 0 only")
+    args = parser.parse_args()
+    seeds = (0,) if args.quick else (0, 1, 2)
+    rows = []
+    runs = [glassnet_train(["--seed", str(s)]) for s in seeds]
+    accuracies = [a for a, _ in runs]
+    rows.append(
+        (
+            "digits",
+            "`glassnet train`",
+            f"{statistics.median(accuracies):.2%}",
+            ", ".join(f"{a:.2%}" for a in accuracies),
+            f"{max(t for _, t in runs):.1f} s",
+        )
+    )
+    if not args.quick:
+        for name, score in sklearn_digits().items():
+            rows.append(("digits", name, f"{score:.2%}", "", ""))
+        m_runs = [glassnet_train([*MNIST1D_ARGS, "--seed", str(s)]) for s in seeds]
+        m_acc = [a for a, _ in m_runs]
+        rows.append(
+            (
+                "MNIST-1D",
+                "`glassnet train " + " ".join(MNIST1D_ARGS) + "`",
+                f"{statistics.median(m_acc):.2%}",
+                ", ".join(f"{a:.2%}" for a in m_acc),
+                f"{max(t for _, t in m_runs):.1f} s",
+            )
+        )
+        rows.append(("MNIST-1D", "MLP in the MNIST-1D paper (Greydanus 2020)", "68%", "", ""))
+    print("| dataset | model | median test accuracy | seeds 0, 1, 2 | wall time (max) |")
+    print("|---|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(
+        f"\nglassnet {gn.__version__}, Python {platform.python_version()}, NumPy {np.__version__}, "
+        f"{platform.machine()}, {platform.processor() or 'unknown CPU'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

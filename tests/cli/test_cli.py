@@ -1,0 +1,221 @@
+"""The glassnet command, run as a user runs it: in a subprocess, checking what it prints,
+what it writes, and its exit status."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+
+
+def glassnet(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        [sys.executable, "-m", "glassnet", *args], capture_output=True, text=True, timeout=300
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    result = glassnet("train", "--epochs", "4", "--out", str(out))
+    return out, result
+
+
+def test_version() -> None:
+    assert glassnet("--version").stdout.strip() == f"glassnet {gn.__version__}"
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict"])
+def test_every_subcommand_has_help(command) -> None:
+    result = glassnet(command, "--help")
+    assert "usage: glassnet" in result.stdout and command in result.stdout
+
+
+def test_train_writes_the_run_and_reports(digits_run) -> None:
+    out, result = digits_run
+    for name in ("model.safetensors", "config.json", "history.json", "checkpoint.safetensors"):
+        assert (out / name).is_file(), name
+    assert "epoch   4/4" in result.stdout
+    assert "test accuracy" in result.stdout and "confusion matrix" in result.stdout
+    assert "macro avg" in result.stdout
+    history = json.loads((out / "history.json").read_text())
+    assert history["epoch"] == [1, 2, 3, 4] and "seconds" not in history
+    config = json.loads((out / "config.json").read_text())
+    assert config["model"]["hidden"] == [256, 128] and config["classes"][3] == "3"
+
+
+def test_saved_model_rebuilds_and_matches_the_reported_accuracy(digits_run) -> None:
+    out, result = digits_run
+    config = json.loads((out / "config.json").read_text())
+    m = config["model"]
+    model = gn.train.mlp(
+        m["in_features"], m["hidden"], m["num_classes"], m["activation"], m["dropout"]
+    )
+    model.load_state_dict(gn.load(out / "model.safetensors"))
+    splits = gn.data.load_digits()
+    mean, std = np.array(config["standardize"]["mean"]), np.array(config["standardize"]["std"])
+    x = ((splits.x_test - mean) / std).astype(np.float32)
+    accuracy = (gn.predict(model, x).numpy().argmax(1) == splits.y_test).mean()
+    assert f"test accuracy {accuracy:.4f}" in result.stdout
+    evaluated = glassnet("evaluate", str(out))
+    assert f"test accuracy {accuracy:.4f}" in evaluated.stdout
+    assert "confusion matrix" in evaluated.stdout
+
+
+def test_predict_from_npy_and_csv(digits_run, tmp_path) -> None:
+    out, _ = digits_run
+    splits = gn.data.load_digits()
+    samples = splits.x_test[:6]
+    np.save(tmp_path / "x.npy", samples)
+    with open(tmp_path / "x.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow([f"pixel{i}" for i in range(64)])
+        writer.writerows(samples.tolist())
+    for name in ("x.npy", "x.csv"):
+        rows = list(
+            csv.reader(
+                glassnet("predict", str(out), "--input", str(tmp_path / name)).stdout.splitlines()
+            )
+        )
+        assert rows[0][:3] == ["row", "prediction", "probability"] and len(rows) == 7
+        probabilities = np.array([[float(v) for v in r[3:]] for r in rows[1:]])
+        np.testing.assert_allclose(probabilities.sum(1), 1, atol=1e-3)
+        assert [r[1] for r in rows[1:]] == [str(p) for p in probabilities.argmax(1)]
+        assert np.mean([int(r[1]) for r in rows[1:]] == splits.y_test[:6]) >= 0.8
+
+
+def test_same_seed_same_history(tmp_path) -> None:
+    for name in ("a", "b"):
+        glassnet("train", "--epochs", "2", "--dataset", "spirals", "--out", str(tmp_path / name))
+    assert (tmp_path / "a/history.json").read_bytes() == (tmp_path / "b/history.json").read_bytes()
+    assert (tmp_path / "a/model.safetensors").read_bytes() == (
+        tmp_path / "b/model.safetensors"
+    ).read_bytes()
+
+
+def test_stop_and_resume_equals_one_run(tmp_path) -> None:
+    glassnet("train", "--epochs", "6", "--dataset", "moons", "--out", str(tmp_path / "once"))
+    first = glassnet(
+        "train",
+        "--epochs",
+        "6",
+        "--dataset",
+        "moons",
+        "--stop-after",
+        "3",
+        "--out",
+        str(tmp_path / "twice"),
+    )
+    assert "continue with --resume" in first.stdout
+    glassnet("train", "--resume", "--out", str(tmp_path / "twice"))
+    once, twice = tmp_path / "once", tmp_path / "twice"
+    assert (once / "model.safetensors").read_bytes() == (twice / "model.safetensors").read_bytes()
+    assert (once / "history.json").read_bytes() == (twice / "history.json").read_bytes()
+
+
+def test_train_on_a_csv_with_named_classes(tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((120, 3))
+    label = np.where(x[:, 0] + x[:, 1] > 0, "yes", "no")
+    with open(tmp_path / "data.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["a", "b", "c", "answer"])
+        writer.writerows([[*map(str, row), lab] for row, lab in zip(x, label)])
+    out = tmp_path / "run"
+    glassnet(
+        "train",
+        "--csv",
+        str(tmp_path / "data.csv"),
+        "--target",
+        "answer",
+        "--epochs",
+        "30",
+        "--out",
+        str(out),
+    )
+    assert json.loads((out / "config.json").read_text())["classes"] == ["no", "yes"]
+    result = glassnet("predict", str(out), "--input", str(tmp_path / "data.csv"))
+    rows = list(csv.reader(result.stdout.splitlines()))[1:]
+    assert np.mean([r[1] for r in rows] == label) > 0.9
+
+
+BAD_ARGUMENTS = [
+    (["train", "--dataset", "imagenet"], "argument --dataset: invalid choice: 'imagenet'"),
+    (
+        ["train", "--hidden", "128,abc"],
+        "hidden sizes must be comma-separated whole numbers like 256,128; 'abc' is not one",
+    ),
+    (["train", "--lr", "-0.1"], "argument --lr: must be a positive number, got -0.1"),
+    (["train", "--epochs", "0"], "argument --epochs: must be a positive whole number, got 0"),
+    (["train", "--csv", "no/such.csv", "--target", "y"], "--csv: no such file: no/such.csv"),
+    (["train", "--csv", "x.csv"], "--csv needs --target COLUMN"),
+    (["train", "--dataset", "mnist"], "--dataset mnist needs --data FOLDER"),
+    (
+        ["train", "--dataset", "mnist", "--data", "no/such/folder"],
+        "train-images-idx3-ubyte (or train-images-idx3-ubyte.gz) is missing",
+    ),
+    (["train", "--dropout", "1.5"], "--dropout must be below 1, got 1.5"),
+    (["evaluate", "no/such/run"], "no/such/run is not a glassnet run folder"),
+    (["predict", "no/such/run", "--input", "x.npy"], "is not a glassnet run folder"),
+    (["train", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"), BAD_ARGUMENTS, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
+)
+def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "glassnet", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_predict_with_wrong_feature_count_is_a_clear_error(digits_run, tmp_path) -> None:
+    out, _ = digits_run
+    np.save(tmp_path / "x.npy", np.zeros((2, 10), np.float32))
+    result = glassnet("predict", str(out), "--input", str(tmp_path / "x.npy"), check=False)
+    assert result.returncode == 2
+    assert "the input has 10 features per sample, the model was trained on 64" in result.stderr
+
+
+def test_divergence_exits_1_with_advice_and_keeps_the_checkpoint(tmp_path) -> None:
+    out = tmp_path / "run"
+    glassnet("train", "--dataset", "spirals", "--epochs", "2", "--out", str(out))
+    before = (out / "checkpoint.safetensors").read_bytes()
+    result = glassnet(
+        "train",
+        "--dataset",
+        "spirals",
+        "--epochs",
+        "3",
+        "--optimizer",
+        "sgd",
+        "--lr",
+        "1e30",
+        "--out",
+        str(out),
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "training diverged" in result.stderr and "lower the learning rate" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (out / "checkpoint.safetensors").read_bytes() == before
+    assert json.loads((out / "config.json").read_text())["training"]["lr"] == 1e-3
