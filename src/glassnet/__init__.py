@@ -5,7 +5,7 @@ derivation; the API follows PyTorch's names, so ``import glassnet as gn`` reads 
 ``import torch``.
 """
 
-from glassnet import autograd, data, io, nn, ops, optim, train
+from glassnet import autograd, nn, ops, optim
 from glassnet.autograd import (
     Function,
     GradcheckError,
@@ -43,7 +43,6 @@ from glassnet.autograd.creation import (
     zeros_like,
 )
 from glassnet.autograd.random import default_generator, manual_seed
-from glassnet.io import load, save
 from glassnet.ops.activation import (
     elu,
     gelu,
@@ -97,9 +96,34 @@ from glassnet.ops.shape import (
     transpose,
     unsqueeze,
 )
-from glassnet.train import evaluate, fit, predict
 
 __version__ = "0.1.0"
+
+# Loaded on first use, so that `import glassnet` stays light: data, training and files are
+# not needed to build and differentiate a model.
+_LAZY_MODULES = ("data", "io", "train", "cli")
+_LAZY_NAMES = {
+    "fit": "glassnet.train",
+    "evaluate": "glassnet.train",
+    "predict": "glassnet.train",
+    "save": "glassnet.io",
+    "load": "glassnet.io",
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        return importlib.import_module(f"glassnet.{name}")
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "Function",

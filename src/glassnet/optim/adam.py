@@ -10,8 +10,12 @@ import numpy as np
 from glassnet.optim.optimizer import Optimizer, check_hyper
 
 
-def _adam_step(param, grad, state, group, decoupled_decay: bool) -> None:
-    """One Adam step on one parameter (see the algorithm in ``Adam``'s docstring)."""
+def _adam_step(param, grad, state, group, decoupled_decay: bool, s: np.ndarray) -> None:
+    """One Adam step on one parameter (see the algorithm in ``Adam``'s docstring).
+
+    ``s`` is a scratch array of the parameter's shape: every intermediate is written into
+    it (``out=``), so a step allocates no parameter-sized temporaries.
+    """
     lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
     g = -grad if group["maximize"] else grad
     if not state:
@@ -27,16 +31,24 @@ def _adam_step(param, grad, state, group, decoupled_decay: bool) -> None:
     elif wd:
         g = g + wd * param.data
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    m += (1 - beta1) * (g - m)  # m = beta1 m + (1 - beta1) g
+    np.subtract(g, m, out=s)  # m = beta1 m + (1 - beta1) g, as m + (1 - beta1)(g - m)
+    s *= 1 - beta1
+    m += s
+    np.multiply(g, g, out=s)  # v = beta2 v + (1 - beta2) g^2
+    s *= 1 - beta2
     v *= beta2
-    v += (1 - beta2) * g * g
+    v += s
     if group["amsgrad"]:
         np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         v = state["max_exp_avg_sq"]
     bias_correction1 = 1 - beta1**t
     bias_correction2_sqrt = (1 - beta2**t) ** 0.5
-    denom = np.sqrt(v) / bias_correction2_sqrt + eps
-    param.data -= (lr / bias_correction1) * m / denom
+    np.sqrt(v, out=s)  # denominator: sqrt(v_hat) + eps
+    s /= bias_correction2_sqrt
+    s += eps
+    np.divide(m, s, out=s)
+    s *= lr / bias_correction1
+    param.data -= s
 
 
 class Adam(Optimizer):
@@ -79,7 +91,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group) -> None:
-        _adam_step(param, grad, state, group, decoupled_decay=False)
+        _adam_step(param, grad, state, group, False, self.scratch(param))
 
 
 class AdamW(Adam):
@@ -106,4 +118,4 @@ class AdamW(Adam):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
 
     def _update(self, param, grad, state, group) -> None:
-        _adam_step(param, grad, state, group, decoupled_decay=True)
+        _adam_step(param, grad, state, group, True, self.scratch(param))

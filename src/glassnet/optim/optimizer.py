@@ -25,6 +25,9 @@ class Optimizer:
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         self.defaults = defaults
         self.state: dict[Tensor, dict[str, Any]] = {}
+        # One spare array per parameter for the intermediate results of a step, so that an
+        # update allocates nothing (not part of the state: it holds no information).
+        self._scratch: dict[Tensor, np.ndarray] = {}
         self.param_groups: list[dict[str, Any]] = []
         if isinstance(params, Tensor):
             raise TypeError(
@@ -87,6 +90,13 @@ class Optimizer:
 
     def _update(self, param: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
+
+    def scratch(self, param: Tensor) -> np.ndarray:
+        """A reusable array of the parameter's shape and dtype (contents undefined)."""
+        buffer = self._scratch.get(param)
+        if buffer is None or buffer.shape != param.shape or buffer.dtype != param.dtype:
+            buffer = self._scratch[param] = np.empty_like(param.data)
+        return buffer
 
     # ------------------------------------------------------------ state dict
     def state_dict(self) -> dict[str, Any]:

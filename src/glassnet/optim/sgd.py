@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
+
 from glassnet.optim.optimizer import Optimizer, check_hyper
 
 
@@ -58,6 +60,10 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= momentum
-                buf += (1 - group["dampening"]) * g
+                if group["dampening"]:
+                    buf += (1 - group["dampening"]) * g
+                else:
+                    buf += g
             g = g + momentum * buf if group["nesterov"] else buf
-        param.data -= lr * g
+        step = np.multiply(g, lr, out=self.scratch(param))  # in place: no temporary array
+        param.data -= step

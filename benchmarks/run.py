@@ -1,0 +1,319 @@
+"""Side-by-side speed of glassnet, PyTorch, a hand-fused NumPy loop and scikit-learn.
+
+    python -m benchmarks.run            # the full run: medians of 7 interleaved repeats
+    python -m benchmarks.run --quick    # a smoke test in about a minute (CI runs this)
+
+Every framework runs in its own process (so thread pools never compete) with the same
+number of BLAS threads (threadpoolctl; PyTorch's set_num_threads), on the same model,
+data and initial weights. Repeats are interleaved: A B C, B C A, C A B, ... so that slow
+phases of a noisy machine hit every framework alike. Writes benchmarks/results.json and
+prints the Markdown table that README.md shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SETTLE_S = 0.3
+ROOT = HERE.parent
+
+# (task, batch, frameworks, batches held by the workload)
+CONFIGS = [
+    ("train-sgd", 32, ("glassnet", "torch", "numpy"), 16),
+    ("train-sgd", 128, ("glassnet", "torch", "numpy"), 16),
+    ("train-sgd", 512, ("glassnet", "torch", "numpy"), 16),
+    ("train-adam", 128, ("glassnet", "torch"), 16),
+    ("infer", 1, ("glassnet", "torch", "numpy"), 16),
+    ("infer", 32, ("glassnet", "torch", "numpy"), 16),
+    ("infer", 1024, ("glassnet", "torch", "numpy"), 16),
+    ("epoch", 128, ("glassnet", "sklearn"), 64),
+]
+
+
+def available(framework: str) -> bool:
+    module = {"glassnet": "glassnet", "torch": "torch", "numpy": "numpy", "sklearn": "sklearn"}
+    return importlib.util.find_spec(module[framework]) is not None
+
+
+class Worker:
+    """A framework's process; ``ask`` sends one JSON command and returns the reply."""
+
+    def __init__(self, framework: str, task: str, batch: int, count: int, threads: int) -> None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
+        task_name = "train-sgd" if task == "epoch" else task
+        setup = {
+            "framework": framework,
+            "task": task_name,
+            "batch": batch,
+            "count": count,
+            "threads": threads,
+        }
+        self.blas = self.ask({"setup": setup})["blas"]
+
+    def ask(self, command: dict) -> dict:
+        self.process.stdin.write(json.dumps(command) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"benchmark worker died on {command}")
+        return json.loads(line)
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def time_config(task, batch, frameworks, count, threads, repeats, budget) -> dict:
+    """Median seconds per step (per epoch for the 'epoch' task) of each framework."""
+    workers = {f: Worker(f, task, batch, count, threads) for f in frameworks}
+    try:
+        steps = {}
+        for name, worker in workers.items():
+            if task == "epoch":
+                steps[name] = count  # one epoch over the workload's batches
+                worker.ask({"time": count})
+                continue
+            worker.ask({"time": 3})  # warm-up
+            probe = worker.ask({"time": 5})["seconds"] / 5
+            steps[name] = max(5, min(2000, int(budget / max(probe, 1e-6))))
+        samples = {name: [] for name in workers}
+        order = list(workers)
+        for r in range(repeats):
+            for name in order[r % len(order) :] + order[: r % len(order)]:
+                # Let the previous process's idle thread pools stop spinning (OpenMP keeps
+                # its threads busy-waiting for up to 200 ms after a parallel region).
+                time.sleep(SETTLE_S)
+                seconds = workers[name].ask({"time": steps[name]})["seconds"]
+                samples[name].append(seconds / (1 if task == "epoch" else steps[name]))
+        blas = next(iter(workers.values())).blas
+        return {name: statistics.median(v) for name, v in samples.items()} | {"_blas": blas}
+    finally:
+        for worker in workers.values():
+            worker.close()
+
+
+def command_seconds(code: str, repeats: int) -> float:
+    """Median wall time of ``python -c code`` in a fresh interpreter, bytecode cached (as
+    after any first import: a warm-up run writes the .pyc files that pip writes at install)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=env)
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, env=env)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def installed_mb(distributions: list[str]) -> float:
+    total = 0
+    for name in distributions:
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for f in dist.files or ():
+            path = Path(dist.locate_file(f))
+            if path.is_file():
+                total += path.stat().st_size
+    return total / 1e6
+
+
+def peak_rss(args: list[str]) -> dict:
+    """Run a command in a fresh process and read its peak resident memory (Linux, macOS)."""
+    wrapper = (
+        f"import resource, runpy, sys, time; sys.argv = {args!r}; t = time.perf_counter()\n"
+        f"try:\n    runpy.run_module({args[0]!r}, run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "sys.stderr.write('PEAK %d %f\\n' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+        " time.perf_counter() - t))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper], capture_output=True, text=True, cwd=ROOT, check=True
+    )
+    line = [x for x in result.stderr.splitlines() if x.startswith("PEAK ")][-1]
+    kb, seconds = line.split()[1:]
+    scale = 1 / 1024 if sys.platform != "darwin" else 1 / 1024**2  # KiB on Linux, bytes on macOS
+    accuracy = [x for x in result.stdout.splitlines() if "test accuracy" in x]
+    return {
+        "peak_mb": int(kb) * scale,
+        "seconds": float(seconds),
+        "accuracy_line": accuracy[-1] if accuracy else "",
+    }
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None else a / b
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short smoke run")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--output", default=str(HERE / "results.json"))
+    parser.add_argument("--only", metavar="TASK:BATCH,...", help="time only these configurations")
+    args = parser.parse_args()
+    repeats, budget = (3, 0.05) if args.quick else (7, 0.4)
+    configs = CONFIGS[:1] + CONFIGS[4:5] if args.quick else CONFIGS
+    if args.only:
+        wanted = {tuple(item.split(":")) for item in args.only.split(",")}
+        configs = [c for c in configs if (c[0], str(c[1])) in wanted]
+
+    results: dict = {
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+            "threads": args.threads,
+            "date": time.strftime("%Y-%m-%d"),
+            "quick": args.quick,
+        },
+        "speed": [],
+    }
+    for task, batch, frameworks, count in configs:
+        frameworks = tuple(f for f in frameworks if available(f))
+        timing = time_config(task, batch, frameworks, count, args.threads, repeats, budget)
+        results["machine"]["blas"] = timing.pop("_blas")
+        row = {"task": task, "batch": batch, "seconds": timing}
+        row["samples_per_s"] = {
+            f: (batch * (count if task == "epoch" else 1)) / s for f, s in timing.items()
+        }
+        g = timing.get("glassnet")
+        row["speedup_vs"] = {f: ratio(s, g) for f, s in timing.items() if f != "glassnet"}
+        results["speed"].append(row)
+        print(
+            f"{task:10s} batch {batch:5d}: "
+            + ", ".join(f"{f} {v:,.0f}/s" for f, v in row["samples_per_s"].items()),
+            flush=True,
+        )
+
+    overhead = Worker("glassnet", "train-sgd", 1, 16, args.threads)
+    try:
+        overhead.ask({"time": 20})
+        n = 30 if args.quick else 300
+        step = overhead.ask({"time": n})["seconds"] / n
+        gemm = overhead.ask({"gemm_only": [1, n]})["seconds"] / n
+        results["engine_overhead_batch_1"] = {"step_s": step, "gemm_s": gemm, "ratio": step / gemm}
+        if not args.quick:
+            results["scaling"] = overhead.ask({"scaling": "dataset"})
+            results["scaling"]["batch_size"] = overhead.ask({"scaling": "batch"})["batch_size"]
+    finally:
+        overhead.close()
+
+    n = 3 if args.quick else 7
+    results["import_s"] = {
+        "python": command_seconds("pass", n),
+        "glassnet": command_seconds("import glassnet", n),
+    }
+    if available("torch"):
+        results["import_s"]["torch"] = command_seconds("import torch", n)
+    results["installed_mb"] = {
+        "glassnet + runtime dependencies": installed_mb(
+            ["glassnet", "numpy", "tqdm", "safetensors"]
+        ),
+        "torch": installed_mb(["torch"]),
+    }
+    if not args.quick:
+        with tempfile.TemporaryDirectory() as out:
+            results["digits_run"] = {"glassnet": peak_rss(["glassnet", "train", "--out", out])}
+            if available("torch"):
+                results["digits_run"]["torch"] = peak_rss(["benchmarks.torch_digits"])
+    Path(args.output).write_text(json.dumps(results, indent=1))
+    print()
+    print(table(results))
+
+
+def _fmt(value: float | None, unit: str = "x") -> str:
+    return "" if value is None else f"{value:.2f}{unit}"
+
+
+def table(results: dict) -> str:
+    """The Markdown tables of README.md."""
+    lines = [
+        "| task | batch | glassnet samples/s | vs PyTorch | vs NumPy hand-fused | vs scikit-learn |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in results["speed"]:
+        speed = row["speedup_vs"]
+        lines.append(
+            f"| {row['task']} | {row['batch']} | {row['samples_per_s']['glassnet']:,.0f} | "
+            f"{_fmt(speed.get('torch'))} | {_fmt(speed.get('numpy'))} | {_fmt(speed.get('sklearn'))} |"
+        )
+    o = results["engine_overhead_batch_1"]
+    imports = results["import_s"]
+    lines += ["", "| measure | glassnet | PyTorch | ratio |", "|---|---|---|---|"]
+    lines.append(f"| training step at batch 1 / its matrix products alone | {o['ratio']:.2f} | | |")
+    if "torch" in imports:
+        lines.append(
+            f'| `python -c "import ..."` | {imports["glassnet"]:.2f} s | '
+            f"{imports['torch']:.2f} s | {imports['torch'] / imports['glassnet']:.1f}x faster |"
+        )
+    sizes = results["installed_mb"]
+    g_mb, t_mb = sizes["glassnet + runtime dependencies"], sizes["torch"]
+    if t_mb:
+        lines.append(
+            f"| installed size (with runtime dependencies; torch alone) | {g_mb:.0f} MB | "
+            f"{t_mb:.0f} MB | {t_mb / g_mb:.1f}x smaller |"
+        )
+    run = results.get("digits_run", {})
+    if "glassnet" in run and "torch" in run:
+        g, t = run["glassnet"], run["torch"]
+        lines.append(
+            f"| peak memory of a full digits training run | {g['peak_mb']:.0f} MB | "
+            f"{t['peak_mb']:.0f} MB | {t['peak_mb'] / g['peak_mb']:.1f}x less |"
+        )
+        lines.append(
+            f"| wall time of that run (40 epochs) | {g['seconds']:.1f} s | "
+            f"{t['seconds']:.1f} s | {t['seconds'] / g['seconds']:.1f}x faster |"
+        )
+    scaling = results.get("scaling")
+    if scaling:
+        sizes = scaling["dataset_size"]
+        lo, hi = min(sizes.values()), max(sizes.values())
+        lines.append(
+            "| samples/s at 10k, 50k, 200k training samples | "
+            + ", ".join(f"{v:,.0f}" for v in sizes.values())
+            + f" | | spread {hi / lo - 1:.0%} |"
+        )
+        per = {int(b): s / int(b) * 1e6 for b, s in scaling["batch_size"].items()}
+        lines.append(
+            "| step time per sample at batch 256, 512, 1024, 2048 | "
+            + ", ".join(f"{v:.1f} us" for v in per.values())
+            + " | | |"
+        )
+    m = results["machine"]
+    blas = [b for b in m.get("blas", []) if b.get("user_api") == "blas"]
+    kernel = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})" for b in blas)
+    lines.append("")
+    lines.append(
+        f"{m['processor']}, {m['cpus']} CPUs, {m['threads']} BLAS threads for every "
+        f"framework, {kernel}, Python {m['python']}, {m['date']}."
+    )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

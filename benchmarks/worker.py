@@ -1,0 +1,107 @@
+"""One framework in its own process, driven over stdin/stdout with JSON lines.
+
+Each framework runs in a separate process so that thread pools never compete: OpenBLAS
+threads that spin after a NumPy call would otherwise slow PyTorch's OpenMP threads down
+(and the reverse) on a 2-core machine. The driver interleaves the processes' timings.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import numpy as np
+
+
+def blas_info() -> list[dict]:
+    from threadpoolctl import threadpool_info
+
+    keys = ("user_api", "internal_api", "version", "architecture", "num_threads", "threading_layer")
+    return [{k: lib.get(k) for k in keys} for lib in threadpool_info()]
+
+
+def gemm_only_seconds(batch: int, n: int) -> float:
+    """The matrix products of one training step of the benchmark MLP, and nothing else:
+    3 forward, and backward dW for every layer and dX for all but the first."""
+    from benchmarks.workloads import initial_weights
+
+    w = [w for w, _ in initial_weights()]
+    x = np.random.default_rng(0).standard_normal((batch, 784)).astype(np.float32)
+    h1 = x @ w[0].T
+    h2 = h1 @ w[1].T
+    z = h2 @ w[2].T
+    started = time.perf_counter()
+    for _ in range(n):
+        h1 = x @ w[0].T
+        h2 = h1 @ w[1].T
+        z = h2 @ w[2].T
+        _ = z.T @ h2
+        d = z @ w[2]
+        _ = d.T @ h1
+        d = d @ w[1]
+        _ = d.T @ x
+    return time.perf_counter() - started
+
+
+def scaling(task: str) -> dict:
+    """Glassnet samples per second over dataset sizes, and step time over batch sizes."""
+    import glassnet as gn
+    from benchmarks.workloads import Glassnet
+
+    out: dict = {"dataset_size": {}, "batch_size": {}}
+    if task == "dataset":
+        rng = np.random.default_rng(0)
+        for n in (10_000, 50_000, 200_000):
+            x = rng.standard_normal((n, 784)).astype(np.float32)
+            y = rng.integers(0, 10, n)
+            w = Glassnet("train-sgd", 128, count=1)
+            loader = gn.data.DataLoader(gn.data.TensorDataset(x, y), batch_size=128, shuffle=True)
+            started = time.perf_counter()
+            for xb, yb in loader:
+                w.optimizer.zero_grad()
+                w.loss_fn(w.model(xb), yb).backward()
+                w.optimizer.step()
+            out["dataset_size"][n] = n / (time.perf_counter() - started)
+            del x
+    else:
+        for batch in (256, 512, 1024, 2048):
+            w = Glassnet("train-sgd", batch, count=4)
+            w.run(2)
+            steps = max(3, 4096 // batch)
+            out["batch_size"][batch] = w.run(steps) / steps
+    return out
+
+
+def main() -> None:
+    from threadpoolctl import threadpool_limits
+
+    from benchmarks.workloads import FRAMEWORKS
+
+    workload = None
+    limits = None
+    for line in sys.stdin:
+        command = json.loads(line)
+        if "setup" in command:
+            s = command["setup"]
+            limits = threadpool_limits(limits=s["threads"])  # kept for the process's life
+            if s["framework"] == "torch":
+                import torch
+
+                torch.set_num_threads(s["threads"])
+            workload = FRAMEWORKS[s["framework"]](s["task"], s["batch"], s.get("count", 16))
+            reply = {"ok": True, "blas": blas_info()}
+        elif "time" in command:
+            reply = {"seconds": workload.run(command["time"])}
+        elif "gemm_only" in command:
+            reply = {"seconds": gemm_only_seconds(*command["gemm_only"])}
+        elif "scaling" in command:
+            reply = scaling(command["scaling"])
+        else:
+            break
+        print(json.dumps(reply), flush=True)
+    del limits
+
+
+if __name__ == "__main__":
+    main()
