@@ -146,7 +146,8 @@ def peak_rss(args: list[str]) -> dict:
     """Run a command in a fresh process and read its peak resident memory (Linux, macOS)."""
     wrapper = (
         f"import resource, runpy, sys, time; sys.argv = {args!r}; t = time.perf_counter()\n"
-        f"try:\n    runpy.run_module({args[0]!r}, run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        f"try:\n    runpy.run_module({args[0]!r}, run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
         "sys.stderr.write('PEAK %d %f\\n' % (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
         " time.perf_counter() - t))"
     )
@@ -253,14 +254,16 @@ def _fmt(value: float | None, unit: str = "x") -> str:
 def table(results: dict) -> str:
     """The Markdown tables of README.md."""
     lines = [
-        "| task | batch | glassnet samples/s | vs PyTorch | vs NumPy hand-fused | vs scikit-learn |",
+        "| task | batch | glassnet samples/s | vs PyTorch | vs NumPy hand-fused "
+        "| vs scikit-learn |",
         "|---|---|---|---|---|---|",
     ]
     for row in results["speed"]:
         speed = row["speedup_vs"]
         lines.append(
             f"| {row['task']} | {row['batch']} | {row['samples_per_s']['glassnet']:,.0f} | "
-            f"{_fmt(speed.get('torch'))} | {_fmt(speed.get('numpy'))} | {_fmt(speed.get('sklearn'))} |"
+            f"{_fmt(speed.get('torch'))} | {_fmt(speed.get('numpy'))} | "
+            f"{_fmt(speed.get('sklearn'))} |"
         )
     o = results["engine_overhead_batch_1"]
     imports = results["import_s"]

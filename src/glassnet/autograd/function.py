@@ -111,10 +111,13 @@ class Function:
         The graph is recorded only when grad mode is on and at least one input tensor
         requires grad; otherwise this costs one forward call and one Tensor.
         """
-        needs = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
-        track = _mode.enabled and True in needs
-        ctx = Node(cls, needs)
         raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        if _mode.enabled:
+            needs = tuple([isinstance(a, Tensor) and a._requires_grad for a in args])
+            track = True in needs
+        else:  # no_grad: nothing will be recorded, so nothing needs checking
+            needs, track = (False,) * len(args), False
+        ctx = Node(cls, needs)
         out = cls.forward(ctx, *raw, **kwargs)
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # NumPy reductions return scalars; keep arrays throughout

@@ -139,6 +139,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if not (self._forward_pre_hooks or self._forward_hooks):
+            return self.forward(*args, **kwargs)  # the common case, kept cheap
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:

@@ -98,8 +98,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {x.shape} does not fit weight of shape {weight.shape}; "
             f"the input's last dimension must be in_features = {weight.shape[-1]}"
         )
-    dtypes = {x.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
-    if len(dtypes) > 1:
+    if x.dtype != weight.dtype or (bias is not None and bias.dtype != x.dtype):
+        dtypes = {x.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
         raise TypeError(
             f"linear: input, weight and bias must share one dtype, got "
             f"{', '.join(sorted(str(d) for d in dtypes))}; convert the input with .float() "
