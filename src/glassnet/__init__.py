@@ -101,13 +101,14 @@ __version__ = "0.1.0"
 
 # Loaded on first use, so that `import glassnet` stays light: data, training and files are
 # not needed to build and differentiate a model.
-_LAZY_MODULES = ("data", "io", "train", "cli")
+_LAZY_MODULES = ("data", "io", "train", "cli", "inspect")
 _LAZY_NAMES = {
     "fit": "glassnet.train",
     "evaluate": "glassnet.train",
     "predict": "glassnet.train",
     "save": "glassnet.io",
     "load": "glassnet.io",
+    "explain": "glassnet.inspect",
 }
 
 
@@ -150,6 +151,7 @@ __all__ = [
     "evaluate",
     "exp",
     "expand",
+    "explain",
     "eye",
     "fit",
     "flatten",
@@ -160,6 +162,7 @@ __all__ = [
     "full",
     "gelu",
     "gradcheck",
+    "inspect",
     "int8",
     "int16",
     "int32",

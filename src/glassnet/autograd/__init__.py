@@ -3,6 +3,7 @@
 This package imports nothing else from glassnet; the ops build on it.
 """
 
+from glassnet.autograd.anomaly import detect_anomaly, is_anomaly_enabled
 from glassnet.autograd.engine import grad
 from glassnet.autograd.function import Function, Node
 from glassnet.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -14,9 +15,11 @@ __all__ = [
     "GradcheckError",
     "Node",
     "Tensor",
+    "detect_anomaly",
     "enable_grad",
     "grad",
     "gradcheck",
+    "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
     "set_grad_enabled",

@@ -20,8 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd.anomaly import _anomaly, check_gradients
 from glassnet.autograd.function import Node
 from glassnet.autograd.tensor import Tensor
+
+# Functions called as observer(node, grad_output, grad_inputs) after each node's backward:
+# how gn.inspect.trace watches backprop without the engine knowing about it.
+observers: list = []
 
 
 def _as_gradient(tensor: Tensor, gradient: Any) -> np.ndarray:
@@ -130,6 +135,10 @@ def run_backward(
             if id(node) in captured:
                 captured[id(node)] = grad
             input_grads = _check_grad(node, node.function.backward(node, grad))
+            if _anomaly.enabled:
+                check_gradients(node, input_grads)
+            for observer in observers:
+                observer(node, grad, input_grads)
             if not retain_graph:
                 node.release()
         else:  # nothing reached this node (a backward returned None for it)

@@ -29,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd.anomaly import _anomaly, user_frame
 from glassnet.autograd.grad_mode import _mode
 from glassnet.autograd.tensor import Tensor
 
@@ -129,4 +130,6 @@ class Function:
         )
         ctx.output_shape = out.shape
         ctx.output_dtype = out.dtype
+        if _anomaly.enabled:
+            ctx.created_at = user_frame()
         return Tensor._make(out, requires_grad=True, grad_fn=ctx)

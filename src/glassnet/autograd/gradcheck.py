@@ -41,6 +41,73 @@ def _scalar_objective(fn: Callable[..., Tensor], inputs: list[Any], v: np.ndarra
     return float(np.sum(out.data.astype(np.float64) * v))
 
 
+def _prepare(inputs: Sequence[Any] | Tensor) -> tuple[list[Any], list[int]]:
+    if isinstance(inputs, Tensor):
+        inputs = (inputs,)
+    inputs = _to_float64(inputs)
+    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    if not checked:
+        raise GradcheckError(
+            "gradcheck: no input has requires_grad=True, so there is nothing to check; "
+            "create the inputs with requires_grad=True"
+        )
+    return inputs, checked
+
+
+def _analytic(fn: Callable[..., Tensor], inputs: list[Any], checked: list[int], seed: int):
+    """The backward gradients of <v, fn(inputs)> for a random v, and v."""
+    with enable_grad():
+        out = fn(*inputs)
+        if not isinstance(out, Tensor):
+            raise GradcheckError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
+        v = np.random.default_rng(seed).standard_normal(out.shape)
+        for i in checked:
+            inputs[i].grad = None
+        if out.requires_grad:
+            out.backward(Tensor(v, dtype=out.dtype))
+    grads = {}
+    for i in checked:
+        x = inputs[i]
+        analytic = np.zeros(x.shape) if x.grad is None else x.grad.data
+        if analytic.shape != x.shape:
+            raise GradcheckError(
+                f"gradcheck: input {i} has shape {x.shape} but its gradient has shape "
+                f"{analytic.shape}"
+            )
+        grads[i] = analytic
+    return grads, v
+
+
+def _numeric(fn, inputs: list[Any], i: int, v: np.ndarray, eps: float):
+    """Yield (flat index, central-difference derivative) for every element of input i."""
+    flat = inputs[i].data.reshape(-1)  # a view: perturbing it perturbs the input
+    for j in range(flat.size):
+        original = flat[j]
+        flat[j] = original + eps
+        plus = _scalar_objective(fn, inputs, v)
+        flat[j] = original - eps
+        minus = _scalar_objective(fn, inputs, v)
+        flat[j] = original
+        yield j, (plus - minus) / (2 * eps)
+
+
+def gradient_errors(
+    fn: Callable[..., Tensor], inputs: Sequence[Any] | Tensor, eps: float = 1e-6, seed: int = 0
+) -> tuple[float, float]:
+    """The largest absolute and relative differences between backward's gradients and
+    central differences over every checked element (what ``glassnet gradcheck`` prints)."""
+    inputs, checked = _prepare(inputs)
+    grads, v = _analytic(fn, inputs, checked, seed)
+    worst_abs = worst_rel = 0.0
+    for i in checked:
+        flat_grad = grads[i].reshape(-1)
+        for j, numeric in _numeric(fn, inputs, i, v, eps):
+            difference = abs(float(flat_grad[j]) - numeric)
+            worst_abs = max(worst_abs, difference)
+            worst_rel = max(worst_rel, difference / max(abs(numeric), 1e-12))
+    return worst_abs, worst_rel
+
+
 def gradcheck(
     fn: Callable[..., Tensor],
     inputs: Sequence[Any] | Tensor,
@@ -70,43 +137,13 @@ def gradcheck(
         GradcheckError: naming the input, the element index, the analytic and the numeric
             value of the first element that fails (or a missing or misshapen gradient).
     """
-    if isinstance(inputs, Tensor):
-        inputs = (inputs,)
-    inputs = _to_float64(inputs)
-    checked = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-    if not checked:
-        raise GradcheckError(
-            "gradcheck: no input has requires_grad=True, so there is nothing to check; "
-            "create the inputs with requires_grad=True"
-        )
-    with enable_grad():
-        out = fn(*inputs)
-        if not isinstance(out, Tensor):
-            raise GradcheckError(f"gradcheck: fn must return a Tensor, got {type(out).__name__}")
-        v = np.random.default_rng(seed).standard_normal(out.shape)
-        for i in checked:
-            inputs[i].grad = None
-        if out.requires_grad:
-            out.backward(Tensor(v, dtype=out.dtype))
-
+    inputs, checked = _prepare(inputs)
+    grads, v = _analytic(fn, inputs, checked, seed)
     for i in checked:
         x = inputs[i]
-        analytic = np.zeros(x.shape) if x.grad is None else x.grad.data
-        if analytic.shape != x.shape:
-            raise GradcheckError(
-                f"gradcheck: input {i} has shape {x.shape} but its gradient has shape "
-                f"{analytic.shape}"
-            )
-        flat = x.data.reshape(-1)  # a view: perturbing it perturbs x
-        for j in range(flat.size):
-            original = flat[j]
-            flat[j] = original + eps
-            plus = _scalar_objective(fn, inputs, v)
-            flat[j] = original - eps
-            minus = _scalar_objective(fn, inputs, v)
-            flat[j] = original
-            numeric = (plus - minus) / (2 * eps)
-            a = analytic.reshape(-1)[j]
+        flat_grad = grads[i].reshape(-1)
+        for j, numeric in _numeric(fn, inputs, i, v, eps):
+            a = flat_grad[j]
             if not abs(a - numeric) <= atol + rtol * abs(numeric):
                 index = np.unravel_index(j, x.shape) if x.shape else ()
                 raise GradcheckError(

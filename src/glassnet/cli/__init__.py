@@ -1,11 +1,11 @@
-"""The ``glassnet`` command: ``glassnet train | evaluate | predict``."""
+"""The ``glassnet`` command: ``glassnet train | evaluate | predict | explain | gradcheck``."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-from glassnet.cli import common, evaluate_cmd, predict_cmd, train_cmd
+from glassnet.cli import common, evaluate_cmd, inspect_cmds, predict_cmd, train_cmd
 
 
 def build_parser() -> common.Parser:
@@ -21,6 +21,7 @@ def build_parser() -> common.Parser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=common.Parser)
     for module in (train_cmd, evaluate_cmd, predict_cmd):
         module.add_parser(sub)
+    inspect_cmds.add_parsers(sub)
     return parser
 
 

@@ -32,6 +32,9 @@ class Callback:
     def on_train_begin(self, state: FitState) -> None:
         """Before the first epoch."""
 
+    def on_batch_end(self, state: FitState) -> None:
+        """After each optimizer step."""
+
     def on_epoch_end(self, state: FitState) -> None:
         """After each epoch; ``state.logs`` holds its metrics. Set ``state.stop_training``
         to stop."""

@@ -180,6 +180,9 @@ def fit(
             if max_grad_norm is not None:
                 clip_grad_norm_(model.parameters(), max_grad_norm)
             optimizer.step()
+            for callback in callbacks:
+                if hasattr(callback, "on_batch_end"):
+                    callback.on_batch_end(state)
             if per_batch:
                 scheduler.step()
             n = len(y)

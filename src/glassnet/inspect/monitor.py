@@ -1,0 +1,173 @@
+"""``gn.inspect.Monitor``: what the layers of a network are doing while it trains.
+
+Per activation layer: the mean and standard deviation of its outputs, the fraction of
+dead ReLU units (zero for every sample of a batch: they pass no gradient and so never
+recover) and of saturated sigmoid / tanh units (flat ends: their gradient vanishes). Per
+parameter: the gradient norm and the update-to-weight ratio of each step (about 1e-3 is
+healthy; much larger means the learning rate is too high, much smaller too low).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from glassnet.nn import activation as act
+from glassnet.nn.layers import Linear
+from glassnet.nn.module import Module
+
+_WATCHED = (act.ReLU, act.LeakyReLU, act.GELU, act.SiLU, act.ELU, act.Sigmoid, act.Tanh, Linear)
+DEAD_WARNING = 0.5
+SATURATION_WARNING = 0.5
+
+
+class Monitor:
+    """Hooks on a model's layers; a ``fit`` callback, or call ``step()`` after each
+    ``optimizer.step()`` in your own loop.
+
+    Args:
+        model: the network to watch (its activation modules and Linear layers).
+    """
+
+    def __init__(self, model: Module) -> None:
+        self.model = model
+        self.activations: dict[str, list[dict[str, float]]] = {}
+        self.gradients: dict[str, list[float]] = {}
+        self.updates: dict[str, list[float]] = {}
+        self._previous: dict[str, np.ndarray] | None = None
+        self._handles = []
+        for name, module in model.named_modules():
+            if isinstance(module, _WATCHED):
+                self.activations[name] = []
+                self._handles.append(module.register_forward_hook(self._hook(name)))
+
+    def _hook(self, name: str):
+        def record(module: Module, inputs: Any, output: Any) -> None:
+            if not module.training:
+                return  # evaluation passes would mix other data into the training picture
+            y = output.data
+            units = y.reshape(-1, y.shape[-1]) if y.ndim > 1 else y.reshape(1, -1)
+            stats = {"mean": float(y.mean()), "std": float(y.std())}
+            if isinstance(module, act.ReLU):
+                stats["dead"] = float((units == 0).all(axis=0).mean())
+            elif isinstance(module, act.Sigmoid):
+                stats["saturated"] = float(((units < 0.01) | (units > 0.99)).mean())
+            elif isinstance(module, act.Tanh):
+                stats["saturated"] = float((np.abs(units) > 0.99).mean())
+            self.activations[name].append(stats)
+
+        return record
+
+    def step(self) -> None:
+        """Record gradient norms and the update each parameter just received."""
+        current = {}
+        for name, p in self.model.named_parameters():
+            if p.grad is not None:
+                self.gradients.setdefault(name, []).append(float(np.linalg.norm(p.grad.data)))
+            current[name] = p.data.copy()
+            if self._previous is not None and name in self._previous:
+                before = self._previous[name]
+                scale = float(np.linalg.norm(before)) or 1.0
+                change = float(np.linalg.norm(p.data - before))
+                self.updates.setdefault(name, []).append(change / scale)
+        self._previous = current
+
+    # fit-callback protocol
+    def on_train_begin(self, state: Any) -> None:
+        self._previous = {n: p.data.copy() for n, p in self.model.named_parameters()}
+
+    def on_batch_end(self, state: Any) -> None:
+        self.step()
+
+    def on_epoch_end(self, state: Any) -> None:
+        pass
+
+    def on_train_end(self, state: Any) -> None:
+        pass
+
+    def remove(self) -> None:
+        """Take the hooks off the model."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def latest(self, window: int = 10) -> dict[str, dict[str, float]]:
+        """Per layer, the statistics averaged over the last ``window`` training batches."""
+        out = {}
+        for name, records in self.activations.items():
+            recent = records[-window:]
+            if recent:
+                out[name] = {k: float(np.mean([r[k] for r in recent])) for k in recent[0]}
+        return out
+
+    def warnings(self, window: int = 10) -> list[str]:
+        """Problems in words, with what to do about them."""
+        found = []
+        for name, stats in self.latest(window).items():
+            if stats.get("dead", 0) > DEAD_WARNING:
+                found.append(
+                    f"layer {name}: {stats['dead']:.0%} of ReLU units dead; lower the learning "
+                    "rate or use LeakyReLU"
+                )
+            if stats.get("saturated", 0) > SATURATION_WARNING:
+                found.append(
+                    f"layer {name}: {stats['saturated']:.0%} of units saturated, so their "
+                    "gradients vanish; standardise the inputs, lower the learning rate or use ReLU"
+                )
+        for name, ratios in self.updates.items():
+            recent = float(np.mean(ratios[-window:]))
+            if recent > 1e-1:
+                found.append(
+                    f"parameter {name}: each step changes it by {recent:.1e} of its size (about "
+                    "1e-3 is healthy); lower the learning rate"
+                )
+        return found
+
+    def report(self, window: int = 10) -> str:
+        """A table of the latest statistics per layer and parameter, then the warnings."""
+        lines = [f"{'layer':<12} {'mean':>9} {'std':>9} {'dead':>6} {'saturated':>9}"]
+        for name, s in self.latest(window).items():
+            dead = f"{s['dead']:.0%}" if "dead" in s else ""
+            sat = f"{s['saturated']:.0%}" if "saturated" in s else ""
+            lines.append(f"{name:<12} {s['mean']:9.4f} {s['std']:9.4f} {dead:>6} {sat:>9}")
+        lines.append("")
+        lines.append(f"{'parameter':<12} {'|grad|':>10} {'update/weight':>14}")
+        for name, norms in self.gradients.items():
+            ratio = self.updates.get(name)
+            ratio_text = f"{np.mean(ratio[-window:]):.2e}" if ratio else ""
+            lines.append(f"{name:<12} {np.mean(norms[-window:]):10.4g} {ratio_text:>14}")
+        problems = self.warnings(window)
+        lines.append("")
+        lines.extend(problems or ["no warnings"])
+        return "\n".join(lines)
+
+    def plot(self, path: str | Path) -> Path:
+        """Draw dead / saturated fractions and update ratios over steps (needs matplotlib)."""
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise ImportError(
+                "Monitor.plot needs matplotlib: pip install 'glassnet[plot]'"
+            ) from None
+        fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+        for name, records in self.activations.items():
+            for key in ("dead", "saturated"):
+                if records and key in records[0]:
+                    left.plot([r[key] for r in records], label=f"{name} {key}")
+        left.set_xlabel("training batch")
+        left.set_ylabel("fraction of units")
+        left.legend(fontsize=7)
+        for name, ratios in self.updates.items():
+            right.semilogy(ratios, label=name)
+        right.set_xlabel("step")
+        right.set_ylabel("|update| / |weight|")
+        right.legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+        return Path(path)

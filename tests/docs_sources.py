@@ -1,0 +1,44 @@
+"""Keep the source code quoted in docs/ identical to the code that runs.
+
+A page quotes an object's source between two markers::
+
+    <!-- source: glassnet.ops.activation.ReLU -->
+    ```py
+    ...
+    ```
+    <!-- end source -->
+
+``python tests/docs_sources.py`` rewrites every quote from the current code; the test
+``test_quoted_sources_are_current`` fails when a quote has drifted.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import sys
+import textwrap
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QUOTE = re.compile(r"(<!-- source: ([\w.]+) -->\n)```py\n.*?```\n(<!-- end source -->)", re.DOTALL)
+
+
+def source_of(dotted: str) -> str:
+    module, _, name = dotted.rpartition(".")
+    return textwrap.dedent(inspect.getsource(getattr(importlib.import_module(module), name)))
+
+
+def render(text: str) -> str:
+    return QUOTE.sub(lambda m: f"{m.group(1)}```py\n{source_of(m.group(2))}```\n{m.group(3)}", text)
+
+
+def pages() -> list[Path]:
+    return sorted((ROOT / "docs").glob("*.md"))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "src"))
+    for page in pages():
+        page.write_text(render(page.read_text(encoding="utf-8")), encoding="utf-8")
