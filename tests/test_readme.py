@@ -54,5 +54,7 @@ def test_quoted_sources_are_current() -> None:
 
     for page in pages():
         text = page.read_text(encoding="utf-8")
-        assert text == render(text), f"{page.name} quotes outdated source: run python tests/docs_sources.py"
+        assert text == render(text), (
+            f"{page.name} quotes outdated source: run python tests/docs_sources.py"
+        )
     assert any(QUOTE.search(p.read_text(encoding="utf-8")) for p in pages())

@@ -1,0 +1,26 @@
+"""Every script in examples/ runs to the end (each checks its own result) in seconds."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
+
+
+def test_there_are_seven_examples() -> None:
+    assert [p.name[:2] for p in EXAMPLES] == ["01", "02", "03", "04", "05", "06", "07"]
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(script: Path, tmp_path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    if script.name.startswith("03"):
+        pytest.importorskip("matplotlib")
+        assert (tmp_path / "spirals.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
