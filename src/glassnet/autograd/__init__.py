@@ -7,7 +7,7 @@ from glassnet.autograd.anomaly import detect_anomaly, is_anomaly_enabled
 from glassnet.autograd.engine import grad
 from glassnet.autograd.function import Function, Node
 from glassnet.autograd.grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from glassnet.autograd.gradcheck import GradcheckError, gradcheck
+from glassnet.autograd.gradcheck import GradcheckError, gradcheck, gradient_errors
 from glassnet.autograd.tensor import Tensor, tensor
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "enable_grad",
     "grad",
     "gradcheck",
+    "gradient_errors",
     "is_anomaly_enabled",
     "is_grad_enabled",
     "no_grad",
