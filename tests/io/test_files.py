@@ -175,3 +175,33 @@ def test_no_unsafe_loader_in_the_source() -> None:
                     assert not re.search(r"(?<![\w.])(eval|exec)\(", code), f"{name}: {code}"
                 if "np.load(" in line:
                     assert "allow_pickle=False" in line, f"{name}: {line.strip()}"
+
+
+def _raw_file(tmp_path, header: bytes, body: bytes = b""):
+    path = tmp_path / "crafted.safetensors"
+    path.write_bytes(struct.pack("<Q", len(header)) + header + body)
+    return path
+
+
+def test_duplicate_keys_are_refused(tmp_path) -> None:
+    header = b'{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"w":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}'
+    with pytest.raises(ValueError, match="the key 'w' appears twice"):
+        gn.load(_raw_file(tmp_path, header, b"\0" * 8))
+
+
+def test_overlapping_tensors_are_refused(tmp_path) -> None:
+    header = b'{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}'
+    with pytest.raises(ValueError, match="not a valid safetensors file"):
+        gn.load(_raw_file(tmp_path, header, b"\0" * 12))
+
+
+def test_a_5_gb_declared_tensor_is_refused_before_allocation(tmp_path) -> None:
+    import resource
+
+    n = 5 * 1024**3 // 4
+    header = f'{{"w":{{"dtype":"F32","shape":[{n}],"data_offsets":[0,{n * 4}]}}}}'.encode()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match="not a valid safetensors file"):
+        gn.load(_raw_file(tmp_path, header, b"\0" * 64))
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    assert grown_mb < 100

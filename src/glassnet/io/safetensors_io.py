@@ -64,6 +64,15 @@ def save(
     atomic_write_bytes(path, to_bytes(tensors, metadata))
 
 
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object with a key twice is ambiguous (which tensor is meant?): refuse it."""
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        repeated = next(k for k in keys if keys.count(k) > 1)
+        raise json.JSONDecodeError(f"the key {repeated!r} appears twice", "", 0)
+    return dict(pairs)
+
+
 def read_header(raw: bytes, source: str = "data") -> dict[str, Any]:
     """Parse and check the JSON header of safetensors bytes (without touching the data)."""
     if len(raw) < 8:
@@ -79,7 +88,7 @@ def read_header(raw: bytes, source: str = "data") -> dict[str, Any]:
             "glassnet reads only safetensors, never pickles)"
         )
     try:
-        header = json.loads(raw[8 : 8 + size].decode("utf-8"))
+        header = json.loads(raw[8 : 8 + size].decode("utf-8"), object_pairs_hook=_no_duplicates)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as error:
         raise ValueError(
             f"{source} is not a valid safetensors file: its header is not UTF-8 JSON ({error})"

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from glassnet.nn.module import Module
+from glassnet.ops.dims import OutOfRangeError
 
 
 class Sequential(Module):
@@ -35,7 +36,9 @@ class Sequential(Module):
         if isinstance(index, slice):
             return Sequential(OrderedDict(items[index]))
         if not -len(items) <= index < len(items):
-            raise IndexError(f"Sequential: index {index} is out of range for {len(items)} modules")
+            raise OutOfRangeError(
+                f"Sequential: index {index} is out of range for {len(items)} modules"
+            )
         return items[index][1]
 
     def __len__(self) -> int:

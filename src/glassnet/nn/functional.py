@@ -28,6 +28,7 @@ from glassnet.ops.activation import (
     softplus,
     tanh,
 )
+from glassnet.ops.dims import OutOfRangeError
 from glassnet.ops.linalg import linear
 from glassnet.ops.loss import (
     binary_cross_entropy,
@@ -207,7 +208,7 @@ def embedding(
     n = weight.shape[0]
     if indices.size and (indices.min() < 0 or indices.max() >= n):
         bad = indices[(indices < 0) | (indices >= n)].flat[0]
-        raise IndexError(
+        raise OutOfRangeError(
             f"embedding: index {int(bad)} is out of range for {n} embeddings; "
             f"indices must be in [0, {n})"
         )

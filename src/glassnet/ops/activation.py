@@ -103,7 +103,8 @@ class GELU(Function):
             t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             ctx.save_for_backward(x, t)
             return (0.5 * x * (1 + t)).astype(x.dtype, copy=False)
-        cdf = (0.5 * (1 + _erf(x / _SQRT_2).astype(x.dtype))).astype(x.dtype, copy=False)
+        # np.asarray: for a 0-d input the ufunc returns a bare Python float
+        cdf = (0.5 * (1 + np.asarray(_erf(x / _SQRT_2), dtype=x.dtype))).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, cdf)
         return x * cdf
 

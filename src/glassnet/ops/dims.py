@@ -7,6 +7,11 @@ from typing import Any
 import numpy as np
 
 
+class OutOfRangeError(IndexError, ValueError):
+    """A dim or an index outside its range: an IndexError, as in PyTorch, and also a
+    ValueError, since it is a bad argument value."""
+
+
 def normalize_dim(dim: int, ndim: int, op: str) -> int:
     """Turn one ``dim`` (negative counts from the end) into an axis in [0, ndim).
 
@@ -19,7 +24,7 @@ def normalize_dim(dim: int, ndim: int, op: str) -> int:
     if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)):
         raise TypeError(f"{op}: dim must be an integer, got {dim!r}")
     if not -size <= dim < size:
-        raise IndexError(
+        raise OutOfRangeError(
             f"{op}: dim {dim} is out of range for a tensor with {ndim} dimensions; "
             f"use a dim in [{-size}, {size - 1}]"
         )
