@@ -101,7 +101,7 @@ __version__ = "0.1.0"
 
 # Loaded on first use, so that `import glassnet` stays light: data, training and files are
 # not needed to build and differentiate a model.
-_LAZY_MODULES = ("data", "io", "train", "cli", "inspect")
+_LAZY_MODULES = ("data", "io", "train", "cli", "inspect", "onnx")
 _LAZY_NAMES = {
     "fit": "glassnet.train",
     "evaluate": "glassnet.train",
@@ -189,6 +189,7 @@ __all__ = [
     "no_grad",
     "ones",
     "ones_like",
+    "onnx",
     "ops",
     "optim",
     "permute",

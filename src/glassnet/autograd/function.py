@@ -33,6 +33,10 @@ from glassnet.autograd.anomaly import _anomaly, user_frame
 from glassnet.autograd.grad_mode import _mode
 from glassnet.autograd.tensor import Tensor
 
+# Functions called as tracer(function, args, kwargs, output) after every op runs: how the
+# ONNX exporter records a model's forward pass without the ops knowing about it.
+tracers: list = []
+
 _FREED_MESSAGE = (
     "trying to backward through the graph a second time (or to read saved arrays after "
     "they were freed): {name} released its saved arrays after the first backward. "
@@ -122,14 +126,19 @@ class Function:
         out = cls.forward(ctx, *raw, **kwargs)
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # NumPy reductions return scalars; keep arrays throughout
-        if not track:
-            return Tensor._make(out)
-        ctx.edges = tuple(
-            (a if a.grad_fn is None else a.grad_fn) if need else None
-            for a, need in zip(args, needs)
-        )
-        ctx.output_shape = out.shape
-        ctx.output_dtype = out.dtype
-        if _anomaly.enabled:
-            ctx.created_at = user_frame()
-        return Tensor._make(out, requires_grad=True, grad_fn=ctx)
+        result = _record(ctx, args, needs, out) if track else Tensor._make(out)
+        for tracer in tracers:
+            tracer(cls, args, kwargs, result)
+        return result
+
+
+def _record(ctx: Node, args: tuple, needs: tuple, out: np.ndarray) -> Tensor:
+    """Link the node into the graph (where each input's gradient must go); return the output."""
+    ctx.edges = tuple(
+        (a if a.grad_fn is None else a.grad_fn) if need else None for a, need in zip(args, needs)
+    )
+    ctx.output_shape = out.shape
+    ctx.output_dtype = out.dtype
+    if _anomaly.enabled:
+        ctx.created_at = user_frame()
+    return Tensor._make(out, requires_grad=True, grad_fn=ctx)
