@@ -1,6 +1,7 @@
 """Keep the source code quoted in docs/ identical to the code that runs.
 
-A page quotes an object's source between two markers::
+A page quotes an object's source (or, with ``file: path``, a whole file of the repository)
+between two markers::
 
     <!-- source: glassnet.ops.activation.ReLU -->
     ```py
@@ -22,10 +23,14 @@ import textwrap
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-QUOTE = re.compile(r"(<!-- source: ([\w.]+) -->\n)```py\n.*?```\n(<!-- end source -->)", re.DOTALL)
+QUOTE = re.compile(
+    r"(<!-- (?:source|file): ([\w./-]+) -->\n)```py\n.*?```\n(<!-- end (?:source|file) -->)", re.DOTALL
+)
 
 
 def source_of(dotted: str) -> str:
+    if "/" in dotted:  # a file of the repository, quoted whole
+        return (ROOT / dotted).read_text(encoding="utf-8")
     module, _, name = dotted.rpartition(".")
     return textwrap.dedent(inspect.getsource(getattr(importlib.import_module(module), name)))
 

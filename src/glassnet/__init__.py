@@ -101,7 +101,7 @@ __version__ = "0.1.0"
 
 # Loaded on first use, so that `import glassnet` stays light: data, training and files are
 # not needed to build and differentiate a model.
-_LAZY_MODULES = ("data", "io", "train", "cli", "inspect", "onnx")
+_LAZY_MODULES = ("data", "io", "train", "cli", "inspect", "onnx", "interop")
 _LAZY_NAMES = {
     "fit": "glassnet.train",
     "evaluate": "glassnet.train",
@@ -167,6 +167,7 @@ __all__ = [
     "int16",
     "int32",
     "int64",
+    "interop",
     "io",
     "is_grad_enabled",
     "leaky_relu",

@@ -1,0 +1,182 @@
+"""Models in and out: PyTorch both ways, scikit-learn in. No pickle anywhere: weights move
+as NumPy arrays (or safetensors files), by the state-dict names both libraries share.
+
+PyTorch and scikit-learn are imported only inside these functions; glassnet never needs
+them to run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from glassnet import nn
+from glassnet.autograd.tensor import Tensor
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(
+            "this conversion needs PyTorch; install it (glassnet's tests pin torch==2.13.0)"
+        ) from None
+    return torch
+
+
+def _pairs(torch: Any) -> list[tuple[type, Any]]:
+    """(glassnet class, torch class) for every layer that converts both ways."""
+    t = torch.nn
+    return [
+        (nn.Sequential, t.Sequential),
+        (nn.Linear, t.Linear),
+        (nn.ReLU, t.ReLU),
+        (nn.LeakyReLU, t.LeakyReLU),
+        (nn.ELU, t.ELU),
+        (nn.GELU, t.GELU),
+        (nn.SiLU, t.SiLU),
+        (nn.Sigmoid, t.Sigmoid),
+        (nn.Tanh, t.Tanh),
+        (nn.Softplus, t.Softplus),
+        (nn.Softmax, t.Softmax),
+        (nn.LogSoftmax, t.LogSoftmax),
+        (nn.Dropout, t.Dropout),
+        (nn.Flatten, t.Flatten),
+        (nn.Identity, t.Identity),
+        (nn.LayerNorm, t.LayerNorm),
+        (nn.BatchNorm1d, t.BatchNorm1d),
+        (nn.Embedding, t.Embedding),
+    ]
+
+
+def _layer_args(layer: Any) -> tuple[tuple, dict]:
+    """Constructor arguments shared by a layer in both libraries (same attribute names)."""
+    name = type(layer).__name__
+    if name == "Linear":
+        return (layer.in_features, layer.out_features), {"bias": layer.bias is not None}
+    if name == "LeakyReLU":
+        return (layer.negative_slope,), {}
+    if name == "ELU":
+        return (layer.alpha,), {}
+    if name == "GELU":
+        return (), {"approximate": layer.approximate}
+    if name == "Softplus":
+        return (), {"beta": layer.beta, "threshold": layer.threshold}
+    if name in ("Softmax", "LogSoftmax"):
+        return (), {"dim": layer.dim}
+    if name == "Dropout":
+        return (layer.p,), {}
+    if name == "Flatten":
+        return (layer.start_dim, layer.end_dim), {}
+    if name == "LayerNorm":
+        return (tuple(layer.normalized_shape),), {
+            "eps": layer.eps,
+            "elementwise_affine": layer.elementwise_affine,
+            "bias": getattr(layer, "bias", None) is not None,
+        }
+    if name == "BatchNorm1d":
+        return (layer.num_features,), {
+            "eps": layer.eps,
+            "momentum": layer.momentum,
+            "affine": layer.affine,
+            "track_running_stats": layer.track_running_stats,
+        }
+    if name == "Embedding":
+        return (layer.num_embeddings, layer.embedding_dim), {"padding_idx": layer.padding_idx}
+    return (), {}
+
+
+def _convert(module: Any, table: dict[type, type], source: str) -> Any:
+    target = table.get(type(module))
+    if target is None:
+        supported = ", ".join(sorted({c.__name__ for c in table}))
+        raise TypeError(
+            f"cannot convert {type(module).__name__} from {source}; supported layers: "
+            f"{supported} (and Sequential containers of them)"
+        )
+    if type(module).__name__ == "Sequential":
+        children = [
+            (name, _convert(child, table, source)) for name, child in module.named_children()
+        ]
+        from collections import OrderedDict
+
+        return target(OrderedDict(children))
+    args, kwargs = _layer_args(module)
+    return target(*args, **kwargs)
+
+
+def _copy_state(source_state: dict[str, np.ndarray], target: Any, as_tensor: Any) -> None:
+    target.load_state_dict({k: as_tensor(np.array(v)) for k, v in source_state.items()})
+
+
+def to_torch(model: nn.Module) -> Any:
+    """The equivalent ``torch.nn`` module with the same weights, dtype and mode."""
+    torch = _torch()
+    table = {g: t for g, t in _pairs(torch)}
+    twin = _convert(model, table, "glassnet")
+    dtype = next((p.dtype for p in model.parameters()), np.dtype(np.float32))
+    twin = twin.to(getattr(torch, np.dtype(dtype).name))
+    _copy_state({k: v.numpy() for k, v in model.state_dict().items()}, twin, torch.from_numpy)
+    return twin.train(model.training)
+
+
+def from_torch(module: Any) -> nn.Module:
+    """The equivalent glassnet module with the same weights, dtype and mode."""
+    torch = _torch()
+    table = {t: g for g, t in _pairs(torch)}
+    twin = _convert(module, table, "PyTorch")
+    state = {k: v.detach().cpu().numpy() for k, v in module.state_dict().items()}
+    floats = [v.dtype for v in state.values() if v.dtype.kind == "f"]
+    if floats:
+        twin.to(floats[0])
+    _copy_state(state, twin, Tensor)
+    return twin.train(module.training)
+
+
+_SKLEARN_ACTIVATIONS = {"relu": nn.ReLU, "tanh": nn.Tanh, "logistic": nn.Sigmoid}
+
+
+def from_sklearn(estimator: Any) -> nn.Sequential:
+    """A fitted scikit-learn ``MLPClassifier`` or ``MLPRegressor`` as a glassnet
+    ``Sequential`` (float64, as scikit-learn computes), to fine-tune or inspect.
+
+    A classifier's model outputs the probabilities of ``predict_proba``, in the order of
+    ``estimator.classes_`` (kept as the model's ``classes`` attribute); a binary
+    classifier's single logistic unit becomes two outputs [1 - p, p] through a softmax. A
+    regressor's model outputs the predictions.
+    """
+    name = type(estimator).__name__
+    if name not in ("MLPClassifier", "MLPRegressor") or not hasattr(estimator, "coefs_"):
+        raise TypeError(
+            f"from_sklearn expects a fitted MLPClassifier or MLPRegressor, got {name}"
+            + ("" if hasattr(estimator, "coefs_") else " that has not been fitted")
+        )
+    hidden = estimator.activation
+    if hidden != "identity" and hidden not in _SKLEARN_ACTIVATIONS:
+        raise TypeError(f"from_sklearn: unsupported activation {hidden!r}")
+    layers: list = []
+    weights: list[tuple[np.ndarray, np.ndarray]] = list(
+        zip(estimator.coefs_, estimator.intercepts_)
+    )
+    output = getattr(estimator, "out_activation_", "identity")
+    if output == "logistic":  # binary: z -> [0, z], then softmax gives [1 - p, p]
+        w, b = weights[-1]
+        weights[-1] = (np.concatenate([np.zeros_like(w), w], axis=1), np.concatenate([[0.0], b]))
+    elif output not in ("softmax", "identity"):
+        raise TypeError(f"from_sklearn: unsupported output activation {output!r} (multi-label?)")
+    for i, (w, b) in enumerate(weights):
+        linear = nn.Linear(w.shape[0], w.shape[1], dtype=np.float64)
+        linear.weight.data[...] = (
+            w.T
+        )  # scikit-learn stores (in, out); PyTorch's layout is (out, in)
+        linear.bias.data[...] = b
+        layers.append(linear)
+        if i < len(weights) - 1 and hidden != "identity":
+            layers.append(_SKLEARN_ACTIVATIONS[hidden]())
+    if output in ("softmax", "logistic"):
+        layers.append(nn.Softmax(dim=1))
+    model = nn.Sequential(*layers)
+    if hasattr(estimator, "classes_"):
+        model.classes = np.asarray(estimator.classes_)
+    return model.eval()
