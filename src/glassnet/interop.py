@@ -113,7 +113,7 @@ def _copy_state(source_state: dict[str, np.ndarray], target: Any, as_tensor: Any
 def to_torch(model: nn.Module) -> Any:
     """The equivalent ``torch.nn`` module with the same weights, dtype and mode."""
     torch = _torch()
-    table = {g: t for g, t in _pairs(torch)}
+    table = dict(_pairs(torch))
     twin = _convert(model, table, "glassnet")
     dtype = next((p.dtype for p in model.parameters()), np.dtype(np.float32))
     twin = twin.to(getattr(torch, np.dtype(dtype).name))
