@@ -24,7 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 QUOTE = re.compile(
-    r"(<!-- (?:source|file): ([\w./-]+) -->\n)```py\n.*?```\n(<!-- end (?:source|file) -->)", re.DOTALL
+    r"(<!-- (?:source|file): ([\w./-]+) -->\n)```py\n.*?```\n(<!-- end (?:source|file) -->)",
+    re.DOTALL,
 )
 
 

@@ -155,7 +155,9 @@ def test_from_sklearn_predicts_the_same(kind, activation, classes) -> None:
         )
     else:
         y = x[:, 0] * 2 - x[:, 1]
-        estimator = neural.MLPRegressor(hidden_layer_sizes=(16,), activation=activation, max_iter=300, random_state=0)
+        estimator = neural.MLPRegressor(
+            hidden_layer_sizes=(16,), activation=activation, max_iter=300, random_state=0
+        )
     import warnings
 
     with warnings.catch_warnings():
