@@ -181,3 +181,47 @@ def test_from_sklearn_refuses_what_it_cannot_convert() -> None:
         gn.interop.from_sklearn(neural.MLPClassifier())
     with pytest.raises(TypeError, match="got str"):
         gn.interop.from_sklearn("model")
+
+
+def _whole_models():
+    class EmbeddingMLP(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = nn.Sequential(
+                nn.Embedding(30, 4), nn.Flatten(), nn.Linear(12, 16), nn.ReLU(), nn.Linear(16, 3)
+            )
+
+        def forward(self, tokens):
+            return self.net(tokens)
+
+    rng = np.random.default_rng(3)
+    return {
+        "digits MLP": (gn.train.mlp(64, [128, 64], 10, dropout=0.2), rng.standard_normal((9, 64))),
+        "BatchNorm and Dropout": (
+            nn.Sequential(
+                nn.Linear(10, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 4)
+            ),
+            rng.standard_normal((9, 10)),
+        ),
+        "Embedding + MLP": (EmbeddingMLP().net, rng.integers(0, 30, (9, 3))),
+    }
+
+
+@pytest.mark.parametrize("name", ["digits MLP", "BatchNorm and Dropout", "Embedding + MLP"])
+def test_whole_models_round_trip_through_pytorch(name) -> None:
+    torch = pytest.importorskip("torch")
+    gn.manual_seed(4)
+    model, x = _whole_models()[name]
+    model.double()
+    if x.dtype.kind == "f":
+        model(
+            gn.tensor(rng_batch := np.random.default_rng(0).standard_normal((16, x.shape[1])) * 2)
+        )
+        del rng_batch
+    model.eval()
+    twin = gn.interop.to_torch(model)
+    with torch.no_grad():
+        theirs = twin(torch.from_numpy(x)).numpy()
+    np.testing.assert_allclose(gn.predict(model, x).numpy(), theirs, rtol=1e-10, atol=1e-12)
+    back = gn.interop.from_torch(twin)
+    np.testing.assert_allclose(gn.predict(back, x).numpy(), theirs, rtol=1e-10, atol=1e-12)
