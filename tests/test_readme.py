@@ -15,6 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+OPTIONAL = ("torch", "onnxruntime", "onnx", "sklearn", "matplotlib")
 
 
 def _blocks(language: str):
@@ -26,6 +27,9 @@ def _blocks(language: str):
 
 @pytest.mark.parametrize("code", list(_blocks("python")))
 def test_python_example_runs(code: str, tmp_path, monkeypatch) -> None:
+    for package in OPTIONAL:  # an example using an optional package skips without it
+        if re.search(rf"^\s*(import|from) {package}\b", code, re.MULTILINE):
+            pytest.importorskip(package)
     monkeypatch.chdir(tmp_path)  # examples may write files
     name = f"<docs example {abs(hash(code))}>"
     # as if the block were a file: tracebacks and detect_anomaly can quote its lines
