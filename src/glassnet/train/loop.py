@@ -61,7 +61,7 @@ def _progress(iterable: Iterable, enabled: bool, description: str, total: int | 
         return iterable
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, desc=description, total=total, leave=True, dynamic_ncols=True)
+    return tqdm(iterable, desc=description, total=total, leave=True)
 
 
 def evaluate(
