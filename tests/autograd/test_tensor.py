@@ -145,3 +145,24 @@ def test_indexing_with_integer_and_boolean_tensors() -> None:
     picked.sum().backward()
     assert x.grad.tolist() == [[1.0, 1.0], [0.0, 0.0], [2.0, 2.0]]  # row 2 picked twice
     assert x[x > 3.5].tolist() == [4.0, 5.0, 6.0]
+
+
+def test_in_place_updates_change_the_parameter_itself() -> None:
+    # the hand-written training loop of every backprop tutorial
+    w = gn.tensor([1.0, -2.0], requires_grad=True)
+    x = gn.tensor([3.0, 0.5])
+    for _ in range(3):
+        loss = ((w * x).sum() - 1.0) ** 2
+        loss.backward()
+        with gn.no_grad():
+            w -= 0.05 * w.grad
+        w.grad.zero_()
+    assert w.requires_grad and w.is_leaf and w.grad.tolist() == [0.0, 0.0]
+    assert abs(((w * x).sum() - 1.0).item()) < abs(3.0 - 1.0 - 1.0)
+    with pytest.raises(RuntimeError, match="in-place operation on a tensor that requires grad"):
+        w += 1.0
+    t = gn.zeros(3)
+    t += gn.tensor([1.0, 2.0, 3.0], dtype=gn.float64)  # kept float32
+    t *= 2
+    assert t.dtype == np.float32 and t.tolist() == [2.0, 4.0, 6.0]
+    assert t.fill_(7.0).tolist() == [7.0, 7.0, 7.0]

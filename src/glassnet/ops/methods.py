@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd.grad_mode import is_grad_enabled
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops import activation, elementwise, linalg, reduce, shape
 
@@ -20,6 +21,31 @@ def _compare(ufunc: Any) -> Any:
         return Tensor._make(np.asarray(ufunc(self.data, other)))
 
     return compare
+
+
+def _in_place(ufunc: Any) -> Any:
+    """``x -= y`` and friends: change x's array in place, as PyTorch does, so that
+    ``with gn.no_grad(): p -= lr * p.grad`` updates the parameter itself (without this,
+    Python would rebind p to a new tensor and the model would never change)."""
+
+    def op(self: Tensor, other: Any) -> Tensor:
+        if is_grad_enabled() and (self.requires_grad or self.grad_fn is not None):
+            raise RuntimeError(
+                "an in-place operation on a tensor that requires grad would make its "
+                "gradient wrong; update parameters inside gn.no_grad(), or write x = x - y"
+            )
+        value = other.data if isinstance(other, Tensor) else other
+        ufunc(self.data, value, out=self.data, casting="same_kind")
+        return self
+
+    return op
+
+
+def _fill(self: Tensor, value: float) -> Tensor:
+    if is_grad_enabled() and (self.requires_grad or self.grad_fn is not None):
+        raise RuntimeError("fill_/zero_ on a tensor that requires grad: do it inside gn.no_grad()")
+    self.data.fill(value)
+    return self
 
 
 def _swap(fn: Any) -> Any:
@@ -61,6 +87,10 @@ OPERATORS = {
     "__ge__": _compare(np.greater_equal),
     "__eq__": _compare(np.equal),
     "__ne__": _compare(np.not_equal),
+    "__iadd__": _in_place(np.add),
+    "__isub__": _in_place(np.subtract),
+    "__imul__": _in_place(np.multiply),
+    "__itruediv__": _in_place(np.divide),
 }
 
 METHODS = {
@@ -79,6 +109,8 @@ METHODS = {
     "maximum": elementwise.maximum,
     "minimum": elementwise.minimum,
     "to": _to,
+    "fill_": _fill,
+    "zero_": lambda self: _fill(self, 0),
     # reductions
     "sum": reduce.sum,
     "mean": reduce.mean,
