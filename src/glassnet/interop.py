@@ -7,6 +7,7 @@ them to run.
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import numpy as np
@@ -16,8 +17,10 @@ from glassnet.autograd.tensor import Tensor
 
 
 def _torch():
+    # Loaded only here, when a user asks to convert to or from PyTorch: glassnet itself
+    # never needs it (and `import glassnet` never loads it; a test checks that).
     try:
-        import torch
+        torch = importlib.import_module("torch")
     except ImportError:
         raise ImportError(
             "this conversion needs PyTorch; install it (glassnet's tests pin torch==2.13.0)"
