@@ -219,6 +219,17 @@ class Clamp(Function):
         return grad_y * inside
 
 
+def _shares(ctx, grad_y, share_a):
+    """Gradients of max/min: input a gets ``share_a`` of grad_y (1, 0, or 1/2 on a tie),
+    b the rest, each summed back to its own shape."""
+    a, b = ctx.saved_tensors
+    share_a = share_a.astype(grad_y.dtype)
+    return (
+        unbroadcast(grad_y * share_a, np.shape(a)) if _needs(ctx, 0) else None,
+        unbroadcast(grad_y * (1 - share_a), np.shape(b)) if _needs(ctx, 1) else None,
+    )
+
+
 class Maximum(Function):
     """y = max(a, b) elementwise.   The gradient goes to the larger input; ties split it."""
 
@@ -230,15 +241,7 @@ class Maximum(Function):
     @staticmethod
     def backward(ctx, grad_y):
         a, b = ctx.saved_tensors
-        share_a = (a > b) + 0.5 * (a == b)
-        return (
-            unbroadcast(grad_y * share_a.astype(grad_y.dtype), np.shape(a))
-            if _needs(ctx, 0)
-            else None,
-            unbroadcast(grad_y * (1 - share_a).astype(grad_y.dtype), np.shape(b))
-            if _needs(ctx, 1)
-            else None,
-        )
+        return _shares(ctx, grad_y, (a > b) + 0.5 * (a == b))
 
 
 class Minimum(Function):
@@ -252,15 +255,7 @@ class Minimum(Function):
     @staticmethod
     def backward(ctx, grad_y):
         a, b = ctx.saved_tensors
-        share_a = (a < b) + 0.5 * (a == b)
-        return (
-            unbroadcast(grad_y * share_a.astype(grad_y.dtype), np.shape(a))
-            if _needs(ctx, 0)
-            else None,
-            unbroadcast(grad_y * (1 - share_a).astype(grad_y.dtype), np.shape(b))
-            if _needs(ctx, 1)
-            else None,
-        )
+        return _shares(ctx, grad_y, (a < b) + 0.5 * (a == b))
 
 
 class Where(Function):

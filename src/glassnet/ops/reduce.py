@@ -58,6 +58,20 @@ class Mean(Function):
         return _spread(grad_y / ctx.n, ctx.axes, ctx.keepdim, ctx.shape)
 
 
+def _select(ctx, x, axes, keepdim, y):
+    """Forward of amax/amin once the extreme y (kept dims) is known: remember each input's
+    share of the gradient, 1/k for each of k tied winners, 0 for the rest."""
+    winners = x == y
+    ctx.save_for_backward((winners / winners.sum(axis=axes, keepdims=True)).astype(y.dtype))
+    ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+    return y if keepdim else np.squeeze(y, axis=axes)
+
+
+def _to_winners(ctx, grad_y):
+    (share,) = ctx.saved_tensors
+    return _spread(grad_y, ctx.axes, ctx.keepdim, ctx.shape) * share
+
+
 class AMax(Function):
     """y = max_i x_i.   dy/dx_i = 1 for the maximal element, 0 elsewhere.
 
@@ -67,16 +81,11 @@ class AMax(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        y = x.max(axis=axes, keepdims=True)
-        winners = x == y
-        ctx.save_for_backward((winners / winners.sum(axis=axes, keepdims=True)).astype(y.dtype))
-        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        return y if keepdim else np.squeeze(y, axis=axes)
+        return _select(ctx, x, axes, keepdim, x.max(axis=axes, keepdims=True))
 
     @staticmethod
     def backward(ctx, grad_y):
-        (share,) = ctx.saved_tensors
-        return _spread(grad_y, ctx.axes, ctx.keepdim, ctx.shape) * share
+        return _to_winners(ctx, grad_y)
 
 
 class AMin(Function):
@@ -84,16 +93,11 @@ class AMin(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        y = x.min(axis=axes, keepdims=True)
-        winners = x == y
-        ctx.save_for_backward((winners / winners.sum(axis=axes, keepdims=True)).astype(y.dtype))
-        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        return y if keepdim else np.squeeze(y, axis=axes)
+        return _select(ctx, x, axes, keepdim, x.min(axis=axes, keepdims=True))
 
     @staticmethod
     def backward(ctx, grad_y):
-        (share,) = ctx.saved_tensors
-        return _spread(grad_y, ctx.axes, ctx.keepdim, ctx.shape) * share
+        return _to_winners(ctx, grad_y)
 
 
 class Var(Function):
