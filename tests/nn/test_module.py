@@ -194,3 +194,15 @@ def test_module_without_super_init_is_a_clear_error() -> None:
 
     with pytest.raises(AttributeError, match=r"call super\(\).__init__\(\) first"):
         Broken()
+
+
+def test_a_module_used_twice_is_saved_under_both_names_like_pytorch() -> None:
+    shared = nn.Linear(3, 3)
+    model = nn.Sequential(shared, nn.ReLU(), shared)
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert len(list(model.parameters())) == 2  # but trained once
+    torch = pytest.importorskip("torch")
+    t_shared = torch.nn.Linear(3, 3)
+    assert list(torch.nn.Sequential(t_shared, torch.nn.ReLU(), t_shared).state_dict()) == list(
+        model.state_dict()
+    )

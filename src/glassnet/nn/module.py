@@ -289,27 +289,24 @@ class Module:
         The values are detached tensors sharing memory with the module's (copy them to
         keep a snapshot).
         """
-        out: OrderedDict[str, Tensor] = OrderedDict()
-        for module_prefix, module in self.named_modules(prefix=prefix):
-            dot = f"{module_prefix}." if module_prefix else ""
-            for name, p in module._parameters.items():
-                if p is not None:
-                    out[dot + name] = p.detach()
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent:
-                    out[dot + name] = b.detach()
-        return out
+        return OrderedDict((k, v.detach()) for k, v in self._state_targets(prefix).items())
 
-    def _state_targets(self) -> OrderedDict[str, Tensor]:
+    def _state_targets(self, prefix: str = "") -> OrderedDict[str, Tensor]:
+        """The module's own parameter and persistent buffer tensors, by state-dict name.
+
+        A submodule used twice appears under both names, as in PyTorch's state_dict.
+        """
+        dot = f"{prefix}." if prefix else ""
         targets: OrderedDict[str, Tensor] = OrderedDict()
-        for module_prefix, module in self.named_modules():
-            dot = f"{module_prefix}." if module_prefix else ""
-            for name, p in module._parameters.items():
-                if p is not None:
-                    targets[dot + name] = p
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent:
-                    targets[dot + name] = b
+        for name, p in self._parameters.items():
+            if p is not None:
+                targets[dot + name] = p
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                targets[dot + name] = b
+        for name, child in self._modules.items():
+            if child is not None:
+                targets.update(child._state_targets(dot + name))
         return targets
 
     def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
