@@ -174,3 +174,30 @@ def test_gradcheck_command_checks_every_op() -> None:
         [sys.executable, "-m", "glassnet", "gradcheck", "nope"], capture_output=True, text=True
     )
     assert bad.returncode == 2 and "unknown op 'nope'" in bad.stderr
+
+
+def test_draw_graph_renders_svg_with_graphviz_or_falls_back_to_dot(tmp_path) -> None:
+    import shutil
+
+    model, x, *_ = _two_layer()
+    out = model(gn.tensor(x)).sum()
+    gn.inspect.draw_graph(out, tmp_path / "g.svg", model=model)
+    if shutil.which("dot"):
+        assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
+    else:
+        assert (tmp_path / "g.dot").read_text().startswith("digraph glassnet {")
+
+
+def test_monitor_plot_writes_a_png(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    model = gn.nn.Sequential(gn.nn.Linear(3, 8), gn.nn.ReLU(), gn.nn.Linear(8, 2))
+    monitor = gn.inspect.Monitor(model)
+    optimizer = gn.optim.SGD(model.parameters(), lr=0.1)
+    monitor.on_train_begin(None)
+    for _ in range(3):
+        optimizer.zero_grad()
+        model(gn.randn(4, 3)).sum().backward()
+        optimizer.step()
+        monitor.step()
+    path = monitor.plot(tmp_path / "monitor.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
