@@ -91,3 +91,14 @@ def test_shape_errors_name_the_op_and_both_shapes() -> None:
         gn.cat([gn.randn(2, 3), gn.randn(3, 4)], dim=0)
     with pytest.raises(TypeError, match="linear: input, weight and bias must share one dtype"):
         gn.linear(gn.randn(2, 3, dtype=gn.float64), gn.randn(4, 3))
+
+
+@pytest.mark.parametrize(
+    "number", [2, 2.5, np.int64(2), np.int32(2), np.float64(2.5), np.float16(2), True]
+)
+def test_numbers_never_upcast_a_float32_tensor(number) -> None:
+    x = gn.ones(3, requires_grad=True)
+    for result in (x * number, number * x, x / number, x - number, x**number):
+        assert result.dtype == np.float32
+    (x * number).sum().backward()
+    assert x.grad.dtype == np.float32

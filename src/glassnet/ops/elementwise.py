@@ -296,14 +296,16 @@ class Cast(Function):
 
 # ------------------------------------------------------------------ the functions users call
 def as_operand(value: Any, like: Any = None) -> Any:
-    """A Tensor stays a Tensor; a Python number takes the float dtype of ``like``.
+    """A Tensor stays a Tensor; a number (Python or NumPy) takes the float dtype of ``like``.
 
     Turning ``2.0`` into a float32 scalar before NumPy sees it keeps ``x * 2.0`` in float32
     under every NumPy version (older ones upcast 0-d float32 arrays to float64).
     """
     if isinstance(value, Tensor):
         return value
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+        # a single number never changes a float tensor's dtype (x / np.int64(3) stays
+        # float32), as PyTorch treats scalars
         if isinstance(like, Tensor) and like.dtype.kind == "f":
             return np.asarray(value, dtype=like.dtype)
         return Tensor(value)
