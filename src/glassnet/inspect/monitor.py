@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._pyplot import pyplot
 from glassnet.nn import activation as act
 from glassnet.nn.layers import Linear
 from glassnet.nn.module import Module
@@ -145,15 +146,7 @@ class Monitor:
 
     def plot(self, path: str | Path) -> Path:
         """Draw dead / saturated fractions and update ratios over steps (needs matplotlib)."""
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise ImportError(
-                "Monitor.plot needs matplotlib: pip install 'glassnet[plot]'"
-            ) from None
+        plt = pyplot("Monitor.plot")
         fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
         for name, records in self.activations.items():
             for key in ("dead", "saturated"):

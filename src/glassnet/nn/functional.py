@@ -94,10 +94,11 @@ def dropout(
     return elementwise.mul(input, Tensor._make(mask))
 
 
-def _check_normalized_shape(name: str, x: Tensor, normalized_shape: tuple[int, ...]) -> None:
+def check_normalized_shape(place: str, x: Tensor, normalized_shape: tuple[int, ...]) -> None:
+    """The last dims of ``x`` must be ``normalized_shape``; else an error naming ``place``."""
     if tuple(x.shape[-len(normalized_shape) :]) != normalized_shape:
         raise ValueError(
-            f"{name}: expects input (..., {', '.join(map(str, normalized_shape))}), "
+            f"{place} expects input (..., {', '.join(map(str, normalized_shape))}), "
             f"got {x.shape}; the last dimensions must equal normalized_shape"
         )
 
@@ -112,7 +113,7 @@ def layer_norm(
     """Normalise over the last ``len(normalized_shape)`` dimensions of each sample, then
     scale by ``weight`` and shift by ``bias``."""
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    _check_normalized_shape("layer_norm", input, shape)
+    check_normalized_shape("layer_norm:", input, shape)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
     y = Normalize.apply(input, axes, eps)
     if weight is not None:

@@ -40,11 +40,7 @@ class LayerNorm(Module):
         self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine and bias else None
 
     def forward(self, x: Tensor) -> Tensor:
-        if tuple(x.shape[-len(self.normalized_shape) :]) != self.normalized_shape:
-            raise ValueError(
-                f"LayerNorm({self.normalized_shape}) expects input "
-                f"(..., {', '.join(map(str, self.normalized_shape))}), got {x.shape}"
-            )
+        F.check_normalized_shape(f"LayerNorm({self.normalized_shape})", x, self.normalized_shape)
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:

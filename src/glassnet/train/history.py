@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from glassnet._pyplot import pyplot
+
 TIME_KEYS = ("seconds",)
 
 
@@ -45,15 +47,7 @@ class History:
 
     def plot(self, path: str | Path) -> Path:
         """Draw loss and accuracy curves to an image file (needs the ``plot`` extra)."""
-        try:
-            import matplotlib
-
-            matplotlib.use("Agg")
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise ImportError(
-                "History.plot needs matplotlib: pip install 'glassnet[plot]'"
-            ) from None
+        plt = pyplot("History.plot")
         columns = self.to_dict()
         epochs = columns.get("epoch", list(range(1, len(self) + 1)))
         fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
