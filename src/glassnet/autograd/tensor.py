@@ -53,7 +53,16 @@ class Tensor:
     (``zeros``, ``randn``, ...); calling ``Tensor(data)`` directly follows the same rules.
     """
 
-    __slots__ = ("__dict__", "__weakref__", "_hooks", "_requires_grad", "data", "grad", "grad_fn")
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_hooks",
+        "_requires_grad",
+        "_version_counter",
+        "data",
+        "grad",
+        "grad_fn",
+    )
     # Keep NumPy from treating a Tensor as an array in `ndarray + Tensor`: it defers to us.
     __array_priority__ = 1000
 
@@ -63,6 +72,7 @@ class Tensor:
         self.grad_fn = None
         self._hooks: list[Callable] | None = None
         self._requires_grad = False
+        self._version_counter = [0]
         if requires_grad:
             self.requires_grad = True
 
@@ -75,7 +85,22 @@ class Tensor:
         t.grad_fn = grad_fn
         t._hooks = None
         t._requires_grad = requires_grad
+        t._version_counter = [0]
         return t
+
+    # ----------------------------------------------------------------- in-place changes
+    @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's values have had (PyTorch's ``_version``).
+
+        A backward that saved these values checks the number did not move, so a change
+        made after the forward pass is an error instead of a silently wrong gradient.
+        """
+        return self._version_counter[0]
+
+    def _bump_version(self) -> None:
+        """Record one in-place change of ``data``; every in-place writer calls this."""
+        self._version_counter[0] += 1
 
     # ----------------------------------------------------------------- gradient state
     @property
@@ -109,7 +134,9 @@ class Tensor:
 
     def detach(self) -> Tensor:
         """Return a tensor sharing the same data, cut from the graph (no grad_fn)."""
-        return Tensor._make(self.data)
+        out = Tensor._make(self.data)
+        out._version_counter = self._version_counter  # same values, so same changes
+        return out
 
     def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires grad.
