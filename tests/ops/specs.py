@@ -455,3 +455,71 @@ spec(
     [(3, 4), (4, 2)],
     lambda x, w: x.softmax(dim=1) @ w,
 )
+
+
+# ------------------------------------------------------------------ losses and layer ops
+_LABELS = np.array([0, 3, 1])
+_SOFT = np.array([[0.1, 0.2, 0.3, 0.4], [0.25] * 4, [1.0, 0.0, 0.0, 0.0]])
+
+
+def _log_softmax_ref(z: np.ndarray) -> np.ndarray:
+    """log p_c = z_c - log sum_j e^z_j, written out (the inputs here are small)."""
+    return z - np.log(np.exp(z).sum(axis=1, keepdims=True))
+
+
+def _tf():
+    return __import__("torch").nn.functional
+
+
+def _torch_labels():
+    return __import__("torch").from_numpy(_LABELS)
+
+
+spec(
+    "cross_entropy",
+    lambda z: gn.nn.functional.cross_entropy(z, gn.tensor(_LABELS)),
+    lambda z: -_log_softmax_ref(z)[np.arange(3), _LABELS].mean(),
+    [(3, 4)],
+    lambda z: _tf().cross_entropy(z, _torch_labels()),
+)
+spec(
+    "cross_entropy label_smoothing=0.2, sum",
+    lambda z: gn.nn.functional.cross_entropy(
+        z, gn.tensor(_LABELS), label_smoothing=0.2, reduction="sum"
+    ),
+    lambda z: -((0.8 * np.eye(4)[_LABELS] + 0.2 / 4) * _log_softmax_ref(z)).sum(),
+    [(3, 4)],
+    lambda z: _tf().cross_entropy(z, _torch_labels(), label_smoothing=0.2, reduction="sum"),
+)
+spec(
+    "cross_entropy soft targets, none",
+    lambda z: gn.nn.functional.cross_entropy(z, gn.tensor(_SOFT), reduction="none"),
+    lambda z: -(_SOFT * _log_softmax_ref(z)).sum(axis=1),
+    [(3, 4)],
+    lambda z: _tf().cross_entropy(z, __import__("torch").from_numpy(_SOFT), reduction="none"),
+)
+spec(
+    "nll_loss",
+    lambda x: gn.nn.functional.nll_loss(x, gn.tensor(_LABELS)),
+    lambda x: -x[np.arange(3), _LABELS].mean(),
+    [(3, 4)],
+    lambda x: _tf().nll_loss(x, _torch_labels()),
+)
+spec(
+    "layer_norm (normalize)",
+    lambda x: gn.nn.functional.layer_norm(x, (4,)),
+    lambda x: (
+        (x - x.mean(axis=1, keepdims=True))
+        / np.sqrt(((x - x.mean(axis=1, keepdims=True)) ** 2).mean(axis=1, keepdims=True) + 1e-5)
+    ),
+    [(3, 4)],
+    lambda x: _tf().layer_norm(x, (4,)),
+)
+_ROWS = np.array([[1, 3], [1, 0]])
+spec(
+    "embedding",
+    lambda w: gn.nn.functional.embedding(gn.tensor(_ROWS), w),
+    lambda w: np.stack([np.stack([w[i] for i in row]) for row in _ROWS]),
+    [(5, 2)],
+    lambda w: _tf().embedding(__import__("torch").from_numpy(_ROWS), w),
+)

@@ -5,28 +5,10 @@ from __future__ import annotations
 import inspect as pyinspect
 import textwrap
 
-from glassnet.nn.functional import EmbeddingLookup
-from glassnet.ops import activation, elementwise, linalg, loss, norm, reduce, shape
+from glassnet.ops.registry import OPS as _REGISTRY
 
-# name users call -> the Function that implements it
-OPS = {
-    "add": elementwise.Add, "sub": elementwise.Sub, "mul": elementwise.Mul,
-    "div": elementwise.Div, "neg": elementwise.Neg, "pow": elementwise.Pow,
-    "exp": elementwise.Exp, "log": elementwise.Log, "sqrt": elementwise.Sqrt,
-    "abs": elementwise.Abs, "clamp": elementwise.Clamp, "maximum": elementwise.Maximum,
-    "minimum": elementwise.Minimum, "where": elementwise.Where,
-    "sum": reduce.Sum, "mean": reduce.Mean, "amax": reduce.AMax, "amin": reduce.AMin,
-    "var": reduce.Var, "std": reduce.Std, "logsumexp": reduce.LogSumExp,
-    "reshape": shape.Reshape, "transpose": shape.Transpose, "permute": shape.Permute,
-    "expand": shape.Expand, "getitem": shape.GetItem, "cat": shape.Cat, "stack": shape.Stack,
-    "matmul": linalg.MatMul, "linear": linalg.Linear,
-    "relu": activation.ReLU, "leaky_relu": activation.LeakyReLU, "elu": activation.ELU,
-    "gelu": activation.GELU, "silu": activation.SiLU, "sigmoid": activation.Sigmoid,
-    "tanh": activation.Tanh, "softplus": activation.Softplus, "softmax": activation.Softmax,
-    "log_softmax": activation.LogSoftmax,
-    "cross_entropy": loss.CrossEntropy, "nll_loss": loss.NLLLoss,
-    "normalize": norm.Normalize, "embedding": EmbeddingLookup,
-}  # fmt: skip
+# name users call -> the Function that implements it (from the one op registry)
+OPS = {name: op.function for name, op in _REGISTRY.items()}
 
 
 def _function(op: str) -> type:
@@ -64,3 +46,12 @@ def list_ops() -> str:
     """One line per op: its name and formula."""
     width = max(len(name) for name in OPS)
     return "\n".join(f"{name:<{width}}  {summary(name)}" for name in sorted(OPS))
+
+
+def ops_markdown() -> str:
+    """The op table of ``docs/ops.md``: name, Function and formula of every registered op."""
+    rows = ["| op | Function | formula and derivative |", "|---|---|---|"]
+    for name, fn in sorted(OPS.items()):
+        formula = summary(name).replace("|", "\\|")  # a literal | would split the cell
+        rows.append(f"| `{name}` | `{fn.__module__}.{fn.__name__}` | {formula} |")
+    return "\n".join(rows) + "\n"

@@ -17,8 +17,8 @@ import numpy as np
 from glassnet.autograd import function
 from glassnet.autograd.grad_mode import no_grad
 from glassnet.autograd.tensor import Tensor
-from glassnet.nn.functional import EmbeddingLookup
 from glassnet.ops import activation, elementwise, linalg, norm, shape
+from glassnet.ops.embedding import EmbeddingLookup
 
 
 class UnsupportedOpError(ValueError):

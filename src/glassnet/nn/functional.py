@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.autograd.function import Function
 from glassnet.autograd.grad_mode import no_grad
 from glassnet.autograd.random import resolve_generator
 from glassnet.autograd.tensor import Tensor
@@ -28,7 +27,7 @@ from glassnet.ops.activation import (
     softplus,
     tanh,
 )
-from glassnet.ops.dims import OutOfRangeError
+from glassnet.ops.embedding import embedding
 from glassnet.ops.linalg import linear
 from glassnet.ops.loss import (
     binary_cross_entropy,
@@ -171,49 +170,6 @@ def batch_norm(
     if bias is not None:
         y = y + bias.reshape(view)
     return y
-
-
-class EmbeddingLookup(Function):
-    """y = W[indices] (one row per index).
-
-    grad_W is zero except at the looked-up rows, each of which gets the sum of the
-    gradients of every position that used it (``np.add.at``: an index can appear many
-    times). The row ``padding_idx``, if set, gets no gradient and so never changes.
-    """
-
-    @staticmethod
-    def forward(ctx, weight, indices, padding_idx):
-        ctx.shape, ctx.indices, ctx.padding_idx = weight.shape, indices, padding_idx
-        return weight[indices]
-
-    @staticmethod
-    def backward(ctx, grad_y):
-        grad_w = np.zeros(ctx.shape, dtype=grad_y.dtype)
-        np.add.at(grad_w, ctx.indices, grad_y)
-        if ctx.padding_idx is not None:
-            grad_w[ctx.padding_idx] = 0
-        return grad_w, None, None
-
-
-def embedding(
-    input: Any,  # noqa: A002
-    weight: Tensor,
-    padding_idx: int | None = None,
-) -> Tensor:
-    """Look up rows of ``weight`` (num_embeddings, dim) for integer ``input`` of any shape."""
-    indices = input.data if isinstance(input, Tensor) else np.asarray(input)
-    if indices.dtype.kind not in "iu":
-        raise TypeError(
-            f"embedding: indices must be integers, got dtype {indices.dtype}; convert with .long()"
-        )
-    n = weight.shape[0]
-    if indices.size and (indices.min() < 0 or indices.max() >= n):
-        bad = indices[(indices < 0) | (indices >= n)].flat[0]
-        raise OutOfRangeError(
-            f"embedding: index {int(bad)} is out of range for {n} embeddings; "
-            f"indices must be in [0, {n})"
-        )
-    return EmbeddingLookup.apply(weight, indices, padding_idx)
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:

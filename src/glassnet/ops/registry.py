@@ -1,0 +1,125 @@
+"""The one list of ops: each name users call, the ``Function`` behind it, and a call to check.
+
+Everything that walks "all the ops" reads this table: ``glassnet explain`` (the
+Function's docstring and source), ``glassnet gradcheck`` (the call, on inputs of the given
+shapes, against central differences), the op tests (every Function defined in
+``glassnet.ops`` must be listed here, and every listed one must be exercised by the spec
+table against NumPy and PyTorch) and the op table in ``docs/ops.md``.
+
+To add an op: write its Function beside its derivation, then add one ``_op`` line here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from glassnet.autograd.tensor import Tensor
+from glassnet.ops import activation, elementwise, embedding, linalg, loss, norm, reduce, shape
+
+
+@dataclass(frozen=True)
+class Op:
+    """One registered op.
+
+    Attributes:
+        name: the name users call (``gn.<name>``, ``F.<name>`` or a method).
+        function: the ``Function`` subclass whose forward and backward compute it.
+        call: a call of the op on tensors, used by ``glassnet gradcheck``.
+        shapes: the shapes of the tensors ``call`` takes.
+        positive: sample inputs in [0.5, 2] (log, sqrt, division), else in [-2, 2] off kinks.
+    """
+
+    name: str
+    function: type
+    call: Callable[..., Tensor]
+    shapes: tuple[tuple[int, ...], ...]
+    positive: bool = False
+
+
+OPS: dict[str, Op] = {}
+
+
+def _op(
+    name: str,
+    function: type,
+    call: Callable[..., Tensor],
+    *shapes: tuple[int, ...],
+    positive: bool = False,
+) -> None:
+    OPS[name] = Op(name, function, call, shapes, positive)
+
+
+_LABELS = np.array([0, 2, 1])
+# short names keep one op to one line
+E, R, S, L, A = elementwise, reduce, shape, linalg, activation
+
+# ------------------------------------------------------------------ elementwise
+_op("add", E.Add, E.add, (3, 4), (4,))
+_op("sub", E.Sub, E.sub, (3, 4), (3, 1))
+_op("mul", E.Mul, E.mul, (3, 4), (3, 4))
+_op("div", E.Div, E.div, (3, 4), (3, 4), positive=True)
+_op("neg", E.Neg, E.neg, (3, 4))
+_op("pow", E.Pow, E.pow, (3, 4), (3, 4), positive=True)
+_op("exp", E.Exp, E.exp, (3, 4))
+_op("log", E.Log, E.log, (3, 4), positive=True)
+_op("sqrt", E.Sqrt, E.sqrt, (3, 4), positive=True)
+_op("abs", E.Abs, E.abs, (3, 4))
+_op("clamp", E.Clamp, lambda x: E.clamp(x, -0.5, 0.5), (3, 4))
+_op("maximum", E.Maximum, E.maximum, (3, 4), (3, 4))
+_op("minimum", E.Minimum, E.minimum, (3, 4), (3, 4))
+_op("where", E.Where, lambda a, b: E.where(a.data > 0, a, b), (3, 4), (3, 4))
+# to a wider float, so that the finite differences see every digit
+_op("to", E.Cast, lambda x: E.cast(x, np.longdouble), (3, 4))
+
+# ------------------------------------------------------------------ reductions
+_op("sum", R.Sum, lambda x: R.sum(x, dim=1), (3, 4))
+_op("mean", R.Mean, lambda x: R.mean(x, dim=0), (3, 4))
+_op("amax", R.AMax, lambda x: R.amax(x, dim=1), (3, 4))
+_op("amin", R.AMin, lambda x: R.amin(x, dim=1), (3, 4))
+_op("var", R.Var, lambda x: R.var(x, dim=1), (3, 4))
+_op("std", R.Std, lambda x: R.std(x, dim=1), (3, 4))
+_op("logsumexp", R.LogSumExp, lambda x: R.logsumexp(x, dim=1), (3, 4))
+
+# ------------------------------------------------------------------ shape
+_op("reshape", S.Reshape, lambda x: S.reshape(x, 4, 3), (3, 4))
+_op("transpose", S.Transpose, lambda x: S.transpose(x, 0, 1), (3, 4))
+_op("permute", S.Permute, lambda x: S.permute(x, 2, 0, 1), (2, 3, 4))
+_op("expand", S.Expand, lambda x: S.expand(x, 2, 3, 4), (3, 1))
+_op("getitem", S.GetItem, lambda x: S.getitem(x, ([0, 2, 0], slice(1, 3))), (3, 4))
+_op("cat", S.Cat, lambda a, b: S.cat([a, b], dim=1), (3, 2), (3, 4))
+_op("stack", S.Stack, lambda a, b: S.stack([a, b], dim=0), (3, 4), (3, 4))
+
+# ------------------------------------------------------------------ linear algebra
+_op("matmul", L.MatMul, L.matmul, (2, 3, 4), (4, 5))
+_op("linear", L.Linear, L.linear, (5, 3), (4, 3), (4,))
+
+# ------------------------------------------------------------------ activations
+_op("relu", A.ReLU, A.relu, (3, 4))
+_op("leaky_relu", A.LeakyReLU, lambda x: A.leaky_relu(x, 0.1), (3, 4))
+_op("elu", A.ELU, A.elu, (3, 4))
+_op("gelu", A.GELU, A.gelu, (3, 4))
+_op("silu", A.SiLU, A.silu, (3, 4))
+_op("sigmoid", A.Sigmoid, A.sigmoid, (3, 4))
+_op("tanh", A.Tanh, A.tanh, (3, 4))
+_op("softplus", A.Softplus, A.softplus, (3, 4))
+_op("softmax", A.Softmax, lambda x: A.softmax(x, dim=1), (3, 4))
+_op("log_softmax", A.LogSoftmax, lambda x: A.log_softmax(x, dim=1), (3, 4))
+
+# ------------------------------------------------------------------ losses, layers
+_op(
+    "cross_entropy",
+    loss.CrossEntropy,
+    lambda z: loss.cross_entropy(z, _LABELS, label_smoothing=0.1),
+    (3, 4),
+)
+_op("nll_loss", loss.NLLLoss, lambda z: loss.nll_loss(z, _LABELS), (3, 4))
+_op("normalize", norm.Normalize, lambda x: norm.Normalize.apply(x, (1,), 1e-5), (3, 4))
+_op(
+    "embedding",
+    embedding.EmbeddingLookup,
+    lambda w: embedding.embedding(np.array([1, 3, 1]), w),
+    (5, 2),
+)
