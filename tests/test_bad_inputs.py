@@ -380,7 +380,7 @@ BAD_CALLS = [
         "setitem in graph",
         lambda t: _setitem_in_graph(),
         RuntimeError,
-        r"in-place assignment to a tensor that is part of a graph",
+        r"in-place operation \(x\[index\] = value\) on a tensor that requires grad",
     ),
     (
         "matmul shapes",

@@ -97,6 +97,10 @@ from glassnet.ops.shape import (
     unsqueeze,
 )
 
+# Tensor's differentiable operators and methods (a + b, x.sum(), x.relu()) are ops, which
+# sit above the engine; they are attached here, once (see glassnet/ops/methods.py).
+ops.methods.install(Tensor)
+
 __version__ = "0.1.0"
 
 # Loaded on first use, so that `import glassnet` stays light: data, training and files are

@@ -134,7 +134,7 @@ def test_setitem_refuses_tensors_in_a_graph() -> None:
     t[1] = 5.0
     assert t.tolist() == [0.0, 5.0, 0.0]
     x = gn.zeros(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="in-place assignment"):
+    with pytest.raises(RuntimeError, match=r"in-place operation \(x\[index\] = value\)"):
         x[0] = 1.0
 
 
@@ -159,7 +159,9 @@ def test_in_place_updates_change_the_parameter_itself() -> None:
         w.grad.zero_()
     assert w.requires_grad and w.is_leaf and w.grad.tolist() == [0.0, 0.0]
     assert abs(((w * x).sum() - 1.0).item()) < abs(3.0 - 1.0 - 1.0)
-    with pytest.raises(RuntimeError, match="in-place operation on a tensor that requires grad"):
+    with pytest.raises(
+        RuntimeError, match=r"in-place operation \(\+=\) on a tensor that requires grad"
+    ):
         w += 1.0
     t = gn.zeros(3)
     t += gn.tensor([1.0, 2.0, 3.0], dtype=gn.float64)  # kept float32

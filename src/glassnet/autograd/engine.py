@@ -1,16 +1,19 @@
 """The backward pass: walk the graph from the outputs to the leaves, in dependency order.
 
-This is the only place where gradients are added together. Two steps:
+This is the only place where gradients are added together. Three steps:
 
-1. Count, for every node reachable from the outputs, how many of its consumers are in the
-   graph (an explicit stack, not recursion, so a chain of 100,000 ops is fine).
-2. Start from the outputs. A node runs its backward only after all of its consumers have
-   sent it their gradient (its count reaches zero), so a value used twice, as in ``x * x``,
-   a diamond, or a residual, receives the *sum* of the gradients from every use: the
-   multivariate chain rule, d L/d x = sum over uses u of (d L/d u)(d u/d x).
+1. Count, for every node and leaf reachable from the outputs, how many uses of it the
+   graph holds (an explicit stack, not recursion, so a chain of 100,000 ops is fine).
+2. Start from the outputs. A node runs its backward only once every use has sent it its
+   gradient (its count reaches zero), so a value used twice, as in ``x * x``, a diamond,
+   or a residual, receives the *sum* of the gradients from every use: the multivariate
+   chain rule, d L/d x = sum over uses u of (d L/d u)(d u/d x).
+3. A leaf (a tensor the user made, a parameter) finishes the same way: once every use has
+   reported, its hooks see the total, which is added to ``.grad``; so gradients
+   accumulate across backward calls until zeroed.
 
-A leaf tensor (created by the user, a parameter) gets the gradient added into ``.grad``,
-which is why gradients accumulate across backward calls until zeroed.
+Every sum is a new array. The engine never writes into an array it has handed to anyone
+(a ``.grad``, a hook, a pending sum, the user), so no two places can share one gradient.
 """
 
 from __future__ import annotations
@@ -27,6 +30,184 @@ from glassnet.autograd.tensor import Tensor
 # Functions called as observer(node, grad_output, grad_inputs) after each node's backward:
 # how gn.inspect.trace watches backprop without the engine knowing about it.
 observers: list = []
+
+
+def run_backward(
+    outputs: Sequence[Tensor],
+    gradients: Sequence[Any],
+    retain_graph: bool = False,
+    capture: Sequence[Tensor] | None = None,
+) -> list[np.ndarray | None] | None:
+    """Backpropagate from ``outputs`` (seeded with ``gradients``) to the leaves.
+
+    Without ``capture``, every leaf that requires grad gets its gradient added to ``.grad``.
+    With ``capture`` (used by ``grad()``), no ``.grad`` is touched: the gradients arriving
+    at the captured tensors are returned instead, in order.
+    """
+    sink = None if capture is None else _Capture(capture)
+    pending: dict[int, tuple[np.ndarray, bool]] = {}  # id -> (gradient summed so far, new?)
+    starts: dict[int, Any] = {}
+    for out, gradient in zip(outputs, gradients):
+        start = out if out.grad_fn is None else out.grad_fn
+        _add(pending, id(start), _as_gradient(out, gradient), True)
+        starts[id(start)] = start
+    uses = _count_uses([s for s in starts.values() if type(s) is Node])
+
+    ready = []
+    for key, start in starts.items():
+        if uses.get(key, 0) == 0:
+            if type(start) is Node:
+                ready.append(start)
+            else:
+                _finish_leaf(start, *pending.pop(key), sink)
+    while ready:
+        node = ready.pop()
+        entry = pending.pop(id(node), None)
+        for edge, grad, new in _run_node(node, entry and entry[0], retain_graph, sink):
+            if grad is not None:
+                _add(pending, id(edge), grad, new)
+            uses[id(edge)] -= 1
+            if uses[id(edge)] == 0:
+                if type(edge) is Node:
+                    ready.append(edge)
+                elif id(edge) in pending:
+                    _finish_leaf(edge, *pending.pop(id(edge)), sink)
+    return None if sink is None else sink.results()
+
+
+def _count_uses(roots: list[Node]) -> dict[int, int]:
+    """How many times each node and leaf below ``roots`` is an input of a node above it."""
+    uses: dict[int, int] = {}
+    seen = {id(n) for n in roots}
+    stack = list(roots)
+    while stack:
+        for edge in stack.pop().edges:
+            if edge is None:
+                continue
+            uses[id(edge)] = uses.get(id(edge), 0) + 1
+            if type(edge) is Node and id(edge) not in seen:
+                seen.add(id(edge))
+                stack.append(edge)
+    return uses
+
+
+def _add(pending: dict, key: int, grad: np.ndarray, new: bool) -> None:
+    """Sum one more gradient into ``pending[key]``, out of place: either term may be held
+    elsewhere (a leaf's .grad, a hook), so neither is ever written."""
+    if key in pending:
+        with np.errstate(all="ignore"):  # inf + -inf is NaN, as PyTorch gives it, unwarned
+            pending[key] = (pending[key][0] + grad, True)
+    else:
+        pending[key] = (grad, new)
+
+
+def _run_node(
+    node: Node, grad: np.ndarray | None, retain_graph: bool, sink: _Capture | None
+) -> list[tuple[Any, np.ndarray | None, bool]]:
+    """Run one node's backward on the total gradient of its output.
+
+    Returns (edge, gradient, new) for each tensor input that needs a gradient; ``new``
+    says the array was made by this backward and is held by nobody else.
+    """
+    if grad is None:  # nothing reached this node: every use sent None
+        return [(edge, None, False) for edge in node.edges if edge is not None]
+    grad = _run_hooks(node._hooks, grad)
+    if sink is not None:
+        sink.see(node, grad)
+    saved = node._saved
+    grads = _per_tensor_input(node, node.function.backward(node, grad))
+    if _anomaly.enabled:
+        check_gradients(node, grads)
+    for observer in observers:
+        observer(node, grad, grads)
+    if not retain_graph:
+        node.release()
+    return [
+        (edge, g, g is not None and _made_by_backward(g, grad, saved, grads))
+        for edge, g in zip(node.edges, grads)
+        if edge is not None
+    ]
+
+
+def _made_by_backward(g: np.ndarray, grad_y: np.ndarray, saved: tuple, grads: list) -> bool:
+    """Is ``g`` an array the backward just made, held by nobody else?
+
+    A backward sees only its grad_y and its saved arrays (the Function contract), so an
+    array that is none of those, not a view, and returned once can be stored as a leaf's
+    .grad without a copy: the copy saved here is one per parameter per training step.
+    """
+    return (
+        g.base is None
+        and g.flags.writeable
+        and g is not grad_y
+        and not any(g is s for s in saved)
+        and sum(x is g for x in grads) == 1
+    )
+
+
+def _per_tensor_input(node: Node, grads: Any) -> list[np.ndarray | None]:
+    """One checked gradient per tensor input, from what backward returned: one per forward
+    input, where trailing inputs that need no gradient may be left out."""
+    if not isinstance(grads, tuple):
+        grads = (grads,)
+    n_inputs = len(node.needs_input_grad)
+    if len(grads) < n_inputs and not any(node.needs_input_grad[len(grads) :]):
+        grads = grads + (None,) * (n_inputs - len(grads))  # plain arguments: None implied
+    if len(grads) != n_inputs:
+        raise RuntimeError(
+            f"{node.function.__name__}.backward returned {len(grads)} gradients, but forward "
+            f"had {n_inputs} inputs; return one per input (None for inputs without gradient)"
+        )
+    result: list[np.ndarray | None] = []
+    for position, edge in zip(node.input_positions, node.edges):
+        g = grads[position]
+        if g is None or edge is None:
+            result.append(None)
+            continue
+        g = np.asarray(g)
+        shape = edge.output_shape if type(edge) is Node else edge.shape
+        if g.shape != shape:
+            raise RuntimeError(
+                f"{node.function.__name__}.backward returned a gradient of shape {g.shape} "
+                f"for an input of shape {shape}; a gradient must have its input's shape "
+                "(sum broadcast dimensions with unbroadcast)"
+            )
+        result.append(g)
+    return result
+
+
+def _finish_leaf(leaf: Tensor, grad: np.ndarray, new: bool, sink: _Capture | None) -> None:
+    """Every use of ``leaf`` has reported: run its hooks on the total, then add it to .grad
+    (or hand it to ``grad()``'s capture)."""
+    if grad.dtype != leaf.data.dtype:
+        # a gradient has its tensor's dtype, as in PyTorch
+        grad, new = grad.astype(leaf.data.dtype), True
+    if leaf._hooks:
+        grad, new = _run_hooks(leaf._hooks, grad), False  # a hook may keep what it was given
+    if sink is not None:
+        sink.see(leaf, grad)
+    elif leaf.grad is None:
+        leaf.grad = Tensor._make(grad if new else grad.copy())
+    else:
+        # a new array: whoever kept the old .grad array (a hook, the user) keeps its values
+        with np.errstate(all="ignore"):
+            leaf.grad.data = leaf.grad.data + grad
+        leaf.grad._bump_version()
+
+
+class _Capture:
+    """For ``grad()``: the gradients that reach chosen tensors; no ``.grad`` is touched."""
+
+    def __init__(self, tensors: Sequence[Tensor]) -> None:
+        self.keys = [id(t if t.grad_fn is None else t.grad_fn) for t in tensors]
+        self.found: dict[int, np.ndarray | None] = dict.fromkeys(self.keys)
+
+    def see(self, owner: Any, grad: np.ndarray) -> None:
+        if id(owner) in self.found:
+            self.found[id(owner)] = grad
+
+    def results(self) -> list[np.ndarray | None]:
+        return [self.found[k] for k in self.keys]
 
 
 def _as_gradient(tensor: Tensor, gradient: Any) -> np.ndarray:
@@ -51,8 +232,7 @@ def _as_gradient(tensor: Tensor, gradient: Any) -> np.ndarray:
             f"backward(gradient=...) needs a gradient of the output's shape {tensor.shape}, "
             f"got {g.shape}"
         )
-    # The user keeps their array; copying it means no leaf .grad can alias it.
-    return np.array(g, dtype=tensor.dtype)
+    return np.array(g, dtype=tensor.dtype)  # a copy: the user keeps their array
 
 
 def _run_hooks(hooks: list | None, grad: np.ndarray) -> np.ndarray:
@@ -61,136 +241,6 @@ def _run_hooks(hooks: list | None, grad: np.ndarray) -> np.ndarray:
         if result is not None:
             grad = result.data if isinstance(result, Tensor) else np.asarray(result)
     return grad
-
-
-def _check_grad(node: Node, grads: Any) -> tuple:
-    """Turn what a backward returned into one gradient per input, or say what is wrong."""
-    if not isinstance(grads, tuple):
-        grads = (grads,)
-    n_inputs = len(node.edges)
-    if len(grads) < n_inputs and all(e is None for e in node.edges[len(grads) :]):
-        # Inputs past the end are plain parameters (dim, eps, ...): None is implied.
-        grads = grads + (None,) * (n_inputs - len(grads))
-    if len(grads) != n_inputs:
-        raise RuntimeError(
-            f"{node.function.__name__}.backward returned {len(grads)} gradients, but forward "
-            f"had {n_inputs} inputs; return one per input (None for inputs without gradient)"
-        )
-    return grads
-
-
-def _input_shape(edge: Any) -> tuple[int, ...]:
-    return edge.shape if isinstance(edge, Tensor) else edge.output_shape
-
-
-def run_backward(
-    outputs: Sequence[Tensor],
-    gradients: Sequence[Any],
-    retain_graph: bool = False,
-    capture: Sequence[Tensor] | None = None,
-) -> list[np.ndarray | None] | None:
-    """Backpropagate from ``outputs`` (seeded with ``gradients``) to the leaves.
-
-    Without ``capture``, every leaf that requires grad gets its gradient added to ``.grad``.
-    With ``capture`` (used by ``grad()``), no ``.grad`` is touched: the gradients arriving
-    at the captured tensors are returned instead, in order.
-    """
-    captured: dict[int, np.ndarray | None] = {}
-    if capture is not None:
-        for t in capture:
-            captured[id(t if t.grad_fn is None else t.grad_fn)] = None
-
-    pending: dict[int, np.ndarray] = {}  # node id -> gradient summed so far
-    roots: list[Node] = []
-    for out, gradient in zip(outputs, gradients):
-        g = _as_gradient(out, gradient)
-        if out.grad_fn is None:
-            _deliver_to_leaf(out, g, captured, handed_out=set())
-            continue
-        key = id(out.grad_fn)
-        pending[key] = pending[key] + g if key in pending else g
-        roots.append(out.grad_fn)
-
-    # Step 1: how many consumers each node has inside this graph.
-    consumers: dict[int, int] = {}
-    seen = {id(n) for n in roots}
-    stack = list({id(n): n for n in roots}.values())
-    while stack:
-        node = stack.pop()
-        for edge in node.edges:
-            if type(edge) is Node:
-                consumers[id(edge)] = consumers.get(id(edge), 0) + 1
-                if id(edge) not in seen:
-                    seen.add(id(edge))
-                    stack.append(edge)
-
-    # Step 2: run each node once all its consumers have reported.
-    handed_out: set[int] = set()  # arrays already stored somewhere: never store one twice
-    ready = [n for n in {id(n): n for n in roots}.values() if consumers.get(id(n), 0) == 0]
-    while ready:
-        node = ready.pop()
-        grad = pending.pop(id(node), None)
-        if grad is not None:
-            grad = _run_hooks(node._hooks, grad)
-            if id(node) in captured:
-                captured[id(node)] = grad
-            input_grads = _check_grad(node, node.function.backward(node, grad))
-            if _anomaly.enabled:
-                check_gradients(node, input_grads)
-            for observer in observers:
-                observer(node, grad, input_grads)
-            if not retain_graph:
-                node.release()
-        else:  # nothing reached this node (a backward returned None for it)
-            input_grads = (None,) * len(node.edges)
-        for edge, g in zip(node.edges, input_grads):
-            if edge is None:
-                continue
-            if g is not None:
-                g = np.asarray(g)
-                if g.shape != _input_shape(edge):
-                    raise RuntimeError(
-                        f"{node.function.__name__}.backward returned a gradient of shape "
-                        f"{g.shape} for an input of shape {_input_shape(edge)}; a gradient "
-                        "must have its input's shape (sum broadcast dimensions with unbroadcast)"
-                    )
-            if type(edge) is Node:
-                if g is not None:
-                    key = id(edge)
-                    pending[key] = pending[key] + g if key in pending else g
-                consumers[id(edge)] -= 1
-                if consumers[id(edge)] == 0:
-                    ready.append(edge)
-            elif g is not None:
-                _deliver_to_leaf(edge, g, captured, handed_out)
-
-    if capture is None:
-        return None
-    return [captured[id(t if t.grad_fn is None else t.grad_fn)] for t in capture]
-
-
-def _deliver_to_leaf(
-    leaf: Tensor, grad: np.ndarray, captured: dict[int, Any], handed_out: set[int]
-) -> None:
-    """Add ``grad`` into ``leaf.grad`` (or hand it to ``grad()``'s capture)."""
-    if grad.dtype != leaf.data.dtype:
-        grad = grad.astype(leaf.data.dtype)  # a gradient has its tensor's dtype, as in PyTorch
-    grad = _run_hooks(leaf._hooks, grad)
-    if captured:
-        if id(leaf) in captured:
-            previous = captured[id(leaf)]
-            captured[id(leaf)] = grad if previous is None else previous + grad
-        return
-    if leaf.grad is None:
-        # Store the array itself when nothing else can hold it (saves a copy per parameter
-        # per step); copy a view, or an array already given to another leaf, because an
-        # in-place update of one .grad (clipping, say) must never change another.
-        if grad.base is not None or id(grad) in handed_out or not grad.flags.writeable:
-            grad = grad.copy()
-        handed_out.add(id(grad))
-        leaf.grad = Tensor._make(grad)
-    else:
-        np.add(leaf.grad.data, grad, out=leaf.grad.data)
 
 
 def grad(

@@ -43,6 +43,13 @@ _FREED_MESSAGE = (
     "Pass retain_graph=True to the first backward() if you need to go through it again."
 )
 
+_MODIFIED_MESSAGE = (
+    "one of the arrays needed for gradient computation has been modified by an in-place "
+    "operation: {name} saved a tensor of shape {shape} at version {saved}, and it is now "
+    "at version {now}. Make the in-place change after backward(), or write it out of place "
+    "(w = w + 1 instead of w += 1) so the saved values stay as they were."
+)
+
 
 class Node:
     """The record of one op in the graph; also the ``ctx`` that forward and backward share.
@@ -50,8 +57,9 @@ class Node:
     Attributes:
         function: the ``Function`` subclass whose backward this node runs.
         needs_input_grad: one bool per forward input: does it need a gradient?
-        edges: per forward input, where its gradient goes: the producing Node, the
-            leaf Tensor itself, or None when the input needs no gradient.
+        edges: one per tensor input (plain arguments such as a dim are not edges): where
+            its gradient goes: the producing Node, the leaf Tensor itself, or None when
+            that input needs no gradient.
         output_shape, output_dtype: of the tensor this node produced; the engine
             checks incoming gradients against them.
     """
@@ -60,21 +68,37 @@ class Node:
         self.function = function
         self.needs_input_grad = needs_input_grad
         self.edges: tuple[Any, ...] = ()
+        self.input_positions: tuple[int, ...] = ()  # edges[k] is forward input positions[k]
         self._saved: tuple[Any, ...] = ()
+        # (shape, version counter, version at save) of each tensor whose values were saved
+        self._saved_versions: tuple[tuple[tuple[int, ...], list[int], int], ...] = ()
         self._freed = False
         self._hooks: list | None = None
         self.output_shape: tuple[int, ...] = ()
         self.output_dtype: np.dtype | None = None
 
     def save_for_backward(self, *arrays: Any) -> None:
-        """Keep what backward will need; ``saved_tensors`` returns it as a tuple."""
+        """Keep what backward will need; ``saved_tensors`` returns it as a tuple.
+
+        Every array backward reads goes through here (never a plain ``ctx`` attribute), so
+        the engine can free it after backward and check that no in-place change touched
+        an input or output it came from.
+        """
         self._saved = arrays
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
-        """What forward saved. Raises once backward has freed it (see ``retain_graph``)."""
+        """What forward saved. Raises once backward has freed it (see ``retain_graph``),
+        or when a tensor it came from was changed in place since."""
         if self._freed:
             raise RuntimeError(_FREED_MESSAGE.format(name=self.name()))
+        for shape, counter, version in self._saved_versions:
+            if counter[0] != version:
+                raise RuntimeError(
+                    _MODIFIED_MESSAGE.format(
+                        name=self.name(), shape=shape, saved=version, now=counter[0]
+                    )
+                )
         return self._saved
 
     def release(self) -> None:
@@ -82,6 +106,7 @@ class Node:
         if self._saved:
             self._freed = True
             self._saved = ()
+            self._saved_versions = ()
 
     def name(self) -> str:
         """``<Op>Backward``, as PyTorch names its nodes."""
@@ -89,7 +114,7 @@ class Node:
 
     @property
     def next_functions(self) -> tuple[Any, ...]:
-        """Where the gradient goes next, one entry per forward input (as in PyTorch)."""
+        """Where the gradient goes next, one entry per tensor input (as in PyTorch)."""
         return self.edges
 
     def __repr__(self) -> str:
@@ -133,12 +158,31 @@ class Function:
 
 
 def _record(ctx: Node, args: tuple, needs: tuple, out: np.ndarray) -> Tensor:
-    """Link the node into the graph (where each input's gradient must go); return the output."""
+    """Link the node into the graph (where each tensor input's gradient must go), note the
+    version of every tensor whose values were saved, and return the output."""
+    positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
+    ctx.input_positions = positions
     ctx.edges = tuple(
-        (a if a.grad_fn is None else a.grad_fn) if need else None for a, need in zip(args, needs)
+        (args[i] if args[i].grad_fn is None else args[i].grad_fn) if needs[i] else None
+        for i in positions
     )
     ctx.output_shape = out.shape
     ctx.output_dtype = out.dtype
     if _anomaly.enabled:
         ctx.created_at = user_frame()
-    return Tensor._make(out, requires_grad=True, grad_fn=ctx)
+    result = Tensor._make(out, requires_grad=True, grad_fn=ctx)
+    if ctx._saved:
+        ctx._saved_versions = _versions_of_saved(ctx._saved, [args[i] for i in positions], result)
+    return result
+
+
+def _versions_of_saved(saved: tuple, inputs: list[Tensor], output: Tensor) -> tuple:
+    """(shape, version counter, version now) of each input or output tensor whose array (or
+    a view of it) backward will read. The counter, not the tensor, is kept: holding the
+    output tensor here would make a reference cycle through its grad_fn."""
+    arrays = [s for s in saved if isinstance(s, np.ndarray)]
+    return tuple(
+        (t.shape, t._version_counter, t._version_counter[0])
+        for t in (*inputs, output)
+        if any(s is t.data or s.base is t.data for s in arrays)
+    )

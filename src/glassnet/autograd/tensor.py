@@ -6,8 +6,11 @@ A tensor holds
 - ``grad``: after ``backward()``, the gradient of the output with respect to it (a Tensor);
 - ``grad_fn``: the backward node of the op that produced it (None for leaves).
 
-Arithmetic operators and methods such as ``x.sum()`` or ``x.relu()`` are bound by
-``glassnet.ops.methods``, so this file holds only what every tensor is, not what it can do.
+This file holds what every tensor is, and the in-place changes (``+=``, ``add_``,
+``fill_``, ``x[i] = v``), which are not ops: they record nothing and bump the version
+counter. The differentiable operators and methods (``a + b``, ``x.sum()``, ``x.relu()``)
+are ops, which sit above the engine; ``glassnet.ops.methods.install`` attaches them, once,
+from ``glassnet/__init__.py`` (so that the engine depends on no op).
 """
 
 from __future__ import annotations
@@ -184,8 +187,12 @@ class Tensor:
 
         def _store(grad: Tensor) -> None:
             target = ref()
-            if target is not None:
-                target.grad = grad if target.grad is None else target.grad + grad
+            if target is None:
+                return
+            if target.grad is None:  # a copy: the engine goes on using the array it passed
+                target.grad = Tensor._make(grad.data.copy())
+            else:
+                target.grad = Tensor._make(target.grad.data + grad.data)
 
         self.register_hook(_store)
 
@@ -269,12 +276,86 @@ class Tensor:
         return self.data if dtype is None else self.data.astype(dtype)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self.requires_grad or self.grad_fn is not None:
-            raise RuntimeError(
-                "in-place assignment to a tensor that is part of a graph would make its "
-                "gradient wrong; assign under gn.no_grad() to a leaf, or build a new tensor"
-            )
+        self._check_in_place("x[index] = value")
         self.data[_unwrap_index(index)] = value.data if isinstance(value, Tensor) else value
+        self._bump_version()
+
+    # ----------------------------------------------------------------- in-place changes
+    def _check_in_place(self, name: str) -> None:
+        from glassnet.autograd.grad_mode import is_grad_enabled
+
+        if is_grad_enabled() and (self._requires_grad or self.grad_fn is not None):
+            raise RuntimeError(
+                f"an in-place operation ({name}) on a tensor that requires grad would make its "
+                "gradient wrong; "
+                "update parameters inside gn.no_grad(), or write it out of place (x = x + y)"
+            )
+
+    def _in_place(self, name: str, ufunc: Any, *operands: Any) -> Tensor:
+        self._check_in_place(name)
+        values = [o.data if isinstance(o, Tensor) else o for o in operands]
+        ufunc(self.data, *values, out=self.data, casting="same_kind")
+        self._bump_version()
+        return self
+
+    # ``x -= y`` changes x's array in place, as in PyTorch, so that
+    # ``with gn.no_grad(): p -= lr * p.grad`` updates the parameter itself (without
+    # __isub__, Python would rebind p to a new tensor and the model would never change).
+    def __iadd__(self, other: Any) -> Tensor:
+        return self._in_place("+=", np.add, other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self._in_place("-=", np.subtract, other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self._in_place("*=", np.multiply, other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self._in_place("/=", np.divide, other)
+
+    def add_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self += alpha * other, in place (outside a recorded graph)."""
+        return self._in_place("add_", np.add, other if alpha == 1 else _scaled(other, alpha))
+
+    def sub_(self, other: Any, *, alpha: float = 1) -> Tensor:
+        """self -= alpha * other, in place (outside a recorded graph)."""
+        return self._in_place("sub_", np.subtract, other if alpha == 1 else _scaled(other, alpha))
+
+    def mul_(self, other: Any) -> Tensor:
+        """self *= other, in place (outside a recorded graph)."""
+        return self._in_place("mul_", np.multiply, other)
+
+    def div_(self, other: Any) -> Tensor:
+        """self /= other, in place (outside a recorded graph)."""
+        return self._in_place("div_", np.divide, other)
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+        """Limit every value to [min, max] in place; either bound may be None."""
+        if min is None and max is None:
+            raise ValueError("clamp_ needs at least one of min= and max=")
+        self._check_in_place("clamp_")
+        lo, hi = (b.data if isinstance(b, Tensor) else b for b in (min, max))
+        np.clip(self.data, lo, hi, out=self.data, casting="same_kind")
+        self._bump_version()
+        return self
+
+    def copy_(self, src: Any) -> Tensor:
+        """Copy ``src``'s values (broadcast, cast to self's dtype) into self, in place."""
+        self._check_in_place("copy_")
+        np.copyto(self.data, src.data if isinstance(src, Tensor) else src, casting="unsafe")
+        self._bump_version()
+        return self
+
+    def fill_(self, value: Any) -> Tensor:
+        """Set every element to ``value``, in place."""
+        self._check_in_place("fill_")
+        self.data.fill(value.item() if isinstance(value, Tensor) else value)
+        self._bump_version()
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0, in place."""
+        return self.fill_(0)
 
     def __repr__(self) -> str:
         body = np.array2string(
@@ -288,6 +369,10 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body, *extras]) + ")"
+
+
+def _scaled(other: Any, alpha: float) -> Any:
+    return (other.data if isinstance(other, Tensor) else np.asarray(other)) * alpha
 
 
 def _unwrap_index(index: Any) -> Any:

@@ -1,7 +1,9 @@
-"""Bind the ops to Tensor as operators and methods: ``a + b``, ``x.sum(dim=1)``, ``x.T``.
+"""Tensor's differentiable operators and methods: ``a + b``, ``x.sum(dim=1)``, ``x.T``.
 
-Kept apart from tensor.py so that the autograd engine depends on no op (the arrows in
-DESIGN.md point from ops to autograd, never back); importing glassnet runs this file.
+They are ops, and ops sit above the engine (the arrows in DESIGN.md point from ops to
+autograd, never back), so tensor.py cannot import them. Instead ``install(Tensor)`` sets
+each name below on the class, once, called from ``glassnet/__init__.py``: this file is the
+whole list of what a tensor can compute.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.autograd.grad_mode import is_grad_enabled
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops import activation, elementwise, linalg, reduce, shape
 
@@ -21,31 +22,6 @@ def _compare(ufunc: Any) -> Any:
         return Tensor._make(np.asarray(ufunc(self.data, other)))
 
     return compare
-
-
-def _in_place(ufunc: Any) -> Any:
-    """``x -= y`` and friends: change x's array in place, as PyTorch does, so that
-    ``with gn.no_grad(): p -= lr * p.grad`` updates the parameter itself (without this,
-    Python would rebind p to a new tensor and the model would never change)."""
-
-    def op(self: Tensor, other: Any) -> Tensor:
-        if is_grad_enabled() and (self.requires_grad or self.grad_fn is not None):
-            raise RuntimeError(
-                "an in-place operation on a tensor that requires grad would make its "
-                "gradient wrong; update parameters inside gn.no_grad(), or write x = x - y"
-            )
-        value = other.data if isinstance(other, Tensor) else other
-        ufunc(self.data, value, out=self.data, casting="same_kind")
-        return self
-
-    return op
-
-
-def _fill(self: Tensor, value: float) -> Tensor:
-    if is_grad_enabled() and (self.requires_grad or self.grad_fn is not None):
-        raise RuntimeError("fill_/zero_ on a tensor that requires grad: do it inside gn.no_grad()")
-    self.data.fill(value)
-    return self
 
 
 def _swap(fn: Any) -> Any:
@@ -87,10 +63,6 @@ OPERATORS = {
     "__ge__": _compare(np.greater_equal),
     "__eq__": _compare(np.equal),
     "__ne__": _compare(np.not_equal),
-    "__iadd__": _in_place(np.add),
-    "__isub__": _in_place(np.subtract),
-    "__imul__": _in_place(np.multiply),
-    "__itruediv__": _in_place(np.divide),
 }
 
 METHODS = {
@@ -109,8 +81,6 @@ METHODS = {
     "maximum": elementwise.maximum,
     "minimum": elementwise.minimum,
     "to": _to,
-    "fill_": _fill,
-    "zero_": lambda self: _fill(self, 0),
     # reductions
     "sum": reduce.sum,
     "mean": reduce.mean,
@@ -143,18 +113,16 @@ METHODS = {
 }
 
 
-def _install() -> None:
+def install(cls: type[Tensor]) -> None:
+    """Attach every operator and method above to ``cls`` (``Tensor``)."""
     for name, fn in {**OPERATORS, **METHODS}.items():
-        setattr(Tensor, name, fn)
-    Tensor.T = property(lambda self: shape.permute(self, *reversed(range(self.ndim))))
-    Tensor.mT = property(lambda self: shape.transpose(self, -2, -1))
-    Tensor.t = lambda self: shape.transpose(self, 0, 1) if self.ndim == 2 else self
-    Tensor.float = lambda self: elementwise.cast(self, np.float32)
-    Tensor.double = lambda self: elementwise.cast(self, np.float64)
-    Tensor.long = lambda self: elementwise.cast(self, np.int64)
-    Tensor.bool = lambda self: elementwise.cast(self, np.bool_)
-    Tensor.any = lambda self: Tensor._make(np.asarray(self.data.any()))
-    Tensor.all = lambda self: Tensor._make(np.asarray(self.data.all()))
-
-
-_install()
+        setattr(cls, name, fn)
+    cls.T = property(lambda self: shape.permute(self, *reversed(range(self.ndim))))
+    cls.mT = property(lambda self: shape.transpose(self, -2, -1))
+    cls.t = lambda self: shape.transpose(self, 0, 1) if self.ndim == 2 else self
+    cls.float = lambda self: elementwise.cast(self, np.float32)
+    cls.double = lambda self: elementwise.cast(self, np.float64)
+    cls.long = lambda self: elementwise.cast(self, np.int64)
+    cls.bool = lambda self: elementwise.cast(self, np.bool_)
+    cls.any = lambda self: Tensor._make(np.asarray(self.data.any()))
+    cls.all = lambda self: Tensor._make(np.asarray(self.data.all()))
