@@ -32,3 +32,17 @@ def test_the_trace_shows_one_input_for_a_reduction() -> None:
     sum_step = next(s for s in t.steps if s.op == "SumBackward")
     assert sum_step.input_shapes == ((2, 2),)
     assert len(sum_step.grad_in) == 1
+
+
+def test_the_engine_is_as_small_as_the_docs_say() -> None:
+    import ast
+    from pathlib import Path
+
+    import glassnet.autograd.engine as engine
+
+    source = Path(engine.__file__).read_text(encoding="utf-8")
+    assert len(source.splitlines()) < 300  # docs/backprop.md: "under 300 lines"
+    run = next(
+        n for n in ast.parse(source).body if getattr(n, "name", None) == "run_backward"
+    )
+    assert run.end_lineno - run.lineno + 1 <= 45  # "about 40 lines"
