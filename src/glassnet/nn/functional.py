@@ -13,7 +13,6 @@ import numpy as np
 
 from glassnet.autograd.function import Function
 from glassnet.autograd.grad_mode import no_grad
-from glassnet.autograd.random import resolve_generator
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops import elementwise
 from glassnet.ops.activation import (
@@ -42,6 +41,7 @@ from glassnet.ops.loss import (
     smooth_l1_loss,
 )
 from glassnet.ops.norm import Normalize
+from glassnet.random import resolve_generator
 
 __all__ = [
     "batch_norm",

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.autograd.random import resolve_generator
 from glassnet.autograd.tensor import Tensor
+from glassnet.random import resolve_generator
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
