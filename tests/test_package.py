@@ -25,3 +25,31 @@ def test_import_loads_nothing_heavier_than_numpy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_engine_imports_nothing_of_glassnet_but_itself() -> None:
+    # DESIGN.md: arrows point down; autograd knows nothing of creation, random, ops or layers
+    import ast
+    from pathlib import Path
+
+    package = Path(gn.__file__).parent / "autograd"
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name.split(".")[0] == "glassnet":
+                    assert name.startswith("glassnet.autograd"), f"{path.name} imports {name}"
+
+
+def test_moved_modules_keep_their_public_names() -> None:
+    from glassnet.io import interop, onnx
+
+    assert gn.onnx is onnx and gn.onnx.export is onnx.export
+    assert gn.interop is interop and gn.interop.to_torch is interop.to_torch
+    assert gn.inspect.detect_anomaly is gn.autograd.detect_anomaly
+    assert gn.manual_seed(3) is gn.default_generator()

@@ -17,7 +17,7 @@ from glassnet.autograd import (
     set_grad_enabled,
     tensor,
 )
-from glassnet.autograd.creation import (
+from glassnet.creation import (
     arange,
     bool_,
     empty,
@@ -42,7 +42,6 @@ from glassnet.autograd.creation import (
     zeros,
     zeros_like,
 )
-from glassnet.autograd.random import default_generator, manual_seed
 from glassnet.ops.activation import (
     elu,
     gelu,
@@ -96,6 +95,7 @@ from glassnet.ops.shape import (
     transpose,
     unsqueeze,
 )
+from glassnet.random import default_generator, manual_seed
 
 # Tensor's differentiable operators and methods (a + b, x.sum(), x.relu()) are ops, which
 # sit above the engine; they are attached here, once (see glassnet/ops/methods.py).
@@ -105,7 +105,16 @@ __version__ = "0.1.0"
 
 # Loaded on first use, so that `import glassnet` stays light: data, training and files are
 # not needed to build and differentiate a model.
-_LAZY_MODULES = ("data", "io", "train", "cli", "inspect", "onnx", "interop")
+_LAZY_MODULES = {
+    "data": "glassnet.data",
+    "io": "glassnet.io",
+    "train": "glassnet.train",
+    "cli": "glassnet.cli",
+    "inspect": "glassnet.inspect",
+    # gn.onnx and gn.interop, as in PyTorch; they live with the other file formats in io/
+    "onnx": "glassnet.io.onnx",
+    "interop": "glassnet.io.interop",
+}
 _LAZY_NAMES = {
     "fit": "glassnet.train",
     "evaluate": "glassnet.train",
@@ -120,7 +129,7 @@ def __getattr__(name: str):
     import importlib
 
     if name in _LAZY_MODULES:
-        return importlib.import_module(f"glassnet.{name}")
+        return importlib.import_module(_LAZY_MODULES[name])
     if name in _LAZY_NAMES:
         return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     raise AttributeError(f"module 'glassnet' has no attribute {name!r}")

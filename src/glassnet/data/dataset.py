@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.autograd.random import resolve_generator
 from glassnet.autograd.tensor import Tensor
+from glassnet.random import resolve_generator
 
 
 class Dataset:

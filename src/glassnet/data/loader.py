@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.autograd.random import resolve_generator
 from glassnet.autograd.tensor import Tensor
 from glassnet.data.dataset import Dataset, Subset, TensorDataset
+from glassnet.random import resolve_generator
 
 
 def default_collate(samples: list[Any]) -> Any:

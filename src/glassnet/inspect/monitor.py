@@ -1,10 +1,12 @@
 """``gn.inspect.Monitor``: what the layers of a network are doing while it trains.
 
 Per activation layer: the mean and standard deviation of its outputs, the fraction of
-dead ReLU units (zero for every sample of a batch: they pass no gradient and so never
-recover) and of saturated sigmoid / tanh units (flat ends: their gradient vanishes). Per
-parameter: the gradient norm and the update-to-weight ratio of each step (about 1e-3 is
-healthy; much larger means the learning rate is too high, much smaller too low).
+dead ReLU units (zero for every sample of a batch: they pass no gradient for it, and a
+unit that stays dead on every batch never recovers unless the layers below change) and of
+saturated sigmoid / tanh units (flat ends: their gradient vanishes). Per parameter: the
+gradient norm and the update-to-weight ratio of each step (about 1e-3 is a common rule of
+thumb for plain SGD; much larger suggests the learning rate is too high, much smaller too
+low).
 """
 
 from __future__ import annotations

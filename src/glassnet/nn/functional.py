@@ -12,7 +12,6 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd.grad_mode import no_grad
-from glassnet.autograd.random import resolve_generator
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops import elementwise
 from glassnet.ops.activation import (
@@ -41,6 +40,7 @@ from glassnet.ops.loss import (
     smooth_l1_loss,
 )
 from glassnet.ops.norm import Normalize
+from glassnet.random import resolve_generator
 
 __all__ = [
     "batch_norm",

@@ -2,8 +2,9 @@
 
 The aim of every scale here: the variance of activations (forward) and of gradients
 (backward) should neither grow nor shrink from layer to layer. For y = W x with n inputs
-of unit variance, Var(y) = n Var(W), so Var(W) ~ 1/n keeps it at 1; a nonlinearity that
-halves the variance (ReLU zeroes half its inputs) needs a gain to make up for it.
+of zero mean and unit variance and independent zero-mean weights, Var(y) = n Var(W), so
+Var(W) ~ 1/n keeps it at 1; a nonlinearity that halves the second moment (ReLU zeroes half
+its inputs) needs a gain to make up for it.
 Fan and gain rules are PyTorch's, so the same code gives the same distributions.
 """
 
@@ -14,16 +15,29 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.autograd.random import resolve_generator
 from glassnet.autograd.tensor import Tensor
+from glassnet.random import resolve_generator
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The factor by which to scale the standard deviation after ``nonlinearity``.
 
-    linear/sigmoid: 1 (near 0 they pass the variance through); tanh: 5/3 (its slope
-    shrinks the variance a little); relu: sqrt 2 (it zeroes half the inputs, halving the
-    second moment); leaky_relu: sqrt(2 / (1 + slope^2)); selu: 3/4.
+    The values are PyTorch's (``torch.nn.init.calculate_gain``), so that weights initialised
+    here match weights initialised there.
+
+    - linear: 1 (it passes the variance through).
+    - sigmoid: 1 as well, but only by convention. Sigmoid does *not* pass the variance
+      through: its slope at 0 is 1/4, so in its near-linear range it divides the standard
+      deviation by 4 (and its outputs centre on 1/2, not 0). A variance-preserving gain
+      would be about 4 (the factor of the Glorot-style sigmoid recipes); PyTorch keeps 1,
+      and so do we.
+    - tanh: 5/3. Its slope is 1 at 0 but less elsewhere: tanh of a unit-variance input has
+      variance about 0.39, and (5/3)^2 * 0.39 is about 1.1, so pre-activations stay near
+      unit variance from layer to layer.
+    - relu: sqrt 2 (it zeroes half the inputs, halving the second moment).
+    - leaky_relu: sqrt(2 / (1 + slope^2)).
+    - selu: 3/4 (PyTorch's choice, for gradient flow; a self-normalising SELU net wants
+      ``"linear"``).
     """
     linear_fns = (
         "linear",
@@ -35,7 +49,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         "conv_transpose3d",
         "sigmoid",
     )
-    if nonlinearity in linear_fns:
+    if nonlinearity in linear_fns:  # sigmoid included: see the docstring, PyTorch's value
         return 1.0
     if nonlinearity == "tanh":
         return 5.0 / 3
@@ -171,8 +185,9 @@ def trunc_normal_(
 
 
 def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Any = None) -> Tensor:
-    """A (semi-)orthogonal matrix times ``gain``: it preserves the norm of every vector, so
-    deep linear stacks neither explode nor vanish (Saxe et al. 2013)."""
+    """A (semi-)orthogonal matrix times ``gain``. A square or tall one preserves the norm of
+    every vector (a wide one, of every vector in its row space) up to ``gain``, so deep
+    linear stacks neither explode nor vanish (Saxe et al. 2013)."""
     if tensor.ndim < 2:
         raise ValueError(f"orthogonal_: expects at least 2 dimensions, got shape {tensor.shape}")
     rows = tensor.shape[0]

@@ -25,7 +25,7 @@ def clip_grad_norm_(
     """Scale all gradients together so that their joint norm is at most ``max_norm``.
 
     The norm is taken over all gradients as if concatenated into one vector; the
-    direction of the update is kept, only its length is limited. Returns the norm
+    direction of the gradient is kept, only its length is limited. Returns the norm
     before clipping (watch it: a sudden jump is the first sign of divergence).
 
     Raises:

@@ -19,7 +19,8 @@ from glassnet.ops.dims import normalize_dim
 _SQRT_2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-# NumPy has no erf; math.erf is exact to the last bit, at the cost of a Python call per element.
+# NumPy has no erf; math.erf (the C library's) is accurate to about an ulp, at the cost of a
+# Python call per element.
 _erf = np.frompyfunc(math.erf, 1, 1)
 
 
@@ -137,8 +138,11 @@ class SiLU(Function):
 class Sigmoid(Function):
     """y = 1 / (1 + e^-x).   dy/dx = y (1 - y), so backward needs only the output.
 
-    Stable for large |x|: see ``stable_sigmoid``. Note y (1 - y) <= 1/4: each sigmoid layer
-    shrinks the gradient at least fourfold, the vanishing gradient of deep sigmoid nets.
+    Stable for large |x|: see ``stable_sigmoid``. Note y (1 - y) <= 1/4 (equality at x = 0):
+    the sigmoid's own factor in the chain rule is at most 1/4. A layer's backward also
+    multiplies by its weights (grad_x = (grad_z) W), which can amplify: sigmoid(w x) has
+    slope w/4 at 0. With the usual small initial weights the product shrinks layer after
+    layer, the vanishing gradient of deep sigmoid nets.
     """
 
     @staticmethod

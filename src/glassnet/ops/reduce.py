@@ -121,8 +121,11 @@ class Var(Function):
     @staticmethod
     def backward(ctx, grad_y):
         (deviation,) = ctx.saved_tensors
-        scale = np.asarray(2.0 / ctx.divisor, dtype=grad_y.dtype)
-        return _spread(grad_y, ctx.axes, ctx.keepdim, ctx.shape) * deviation * scale
+        # n - correction <= 0 (one value, unbiased): the forward is nan, and so is the
+        # gradient, as in PyTorch; a Python 2.0 / 0 would raise ZeroDivisionError instead
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = 2.0 / np.asarray(ctx.divisor, dtype=grad_y.dtype)
+            return _spread(grad_y, ctx.axes, ctx.keepdim, ctx.shape) * deviation * scale
 
 
 class Std(Function):
@@ -145,7 +148,8 @@ class Std(Function):
     def backward(ctx, grad_y):
         deviation, y = ctx.saved_tensors
         grad = _spread(grad_y, ctx.axes, ctx.keepdim, ctx.shape)
-        return grad * deviation / (y * np.asarray(ctx.divisor, dtype=grad_y.dtype))
+        with np.errstate(divide="ignore", invalid="ignore"):  # nan where y is, as in PyTorch
+            return grad * deviation / (y * np.asarray(ctx.divisor, dtype=grad_y.dtype))
 
 
 class LogSumExp(Function):

@@ -62,7 +62,7 @@ class Adam(Optimizer):
         if amsgrad:  v_max = max(v_max, v),  v_hat = v_max / (1 - beta2^t)
         theta = theta - lr m_hat / (sqrt(v_hat) + eps)
 
-    Dividing by sqrt(v_hat) makes the step about lr in size whatever the gradient's scale,
+    Dividing by sqrt(v_hat) keeps the step at about lr or less whatever the gradient's scale,
     per parameter: rarely-updated and steep parameters alike move at a sensible pace.
     """
 

@@ -22,7 +22,8 @@ class SGD(Optimizer):
         theta = theta - lr * g
 
     Momentum b is a running sum of past gradients: directions that agree add up, noise
-    cancels, so steps along a long shallow valley grow to about 1/(1 - momentum) times lr.
+    cancels, so along a long shallow valley (a steady g) the step grows to about
+    lr g / (1 - momentum), without dampening.
     """
 
     def __init__(

@@ -164,7 +164,7 @@ class ModelCheckpoint(_Monitoring):
 
 def write_checkpoint(path: str | os.PathLike, state: FitState) -> None:
     """Everything ``fit(resume_from=path)`` needs to continue exactly where this left off."""
-    from glassnet.autograd.random import default_generator
+    from glassnet.random import default_generator
 
     generators = [
         loader.generator.bit_generator.state if getattr(loader, "generator", None) else None

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd.grad_mode import no_grad
-from glassnet.autograd.random import default_generator
 from glassnet.autograd.tensor import Tensor
 from glassnet.data.dataset import Dataset, TensorDataset
 from glassnet.data.loader import DataLoader
 from glassnet.io.checkpoint import load_checkpoint
 from glassnet.nn.utils import clip_grad_norm_
 from glassnet.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
+from glassnet.random import default_generator
 from glassnet.train.callbacks import Callback, FitState
 from glassnet.train.history import History
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from glassnet.autograd.random import resolve_generator
 from glassnet.data.datasets.splits import Splits, make_splits
+from glassnet.random import resolve_generator
 
 
 def _split(x, y, classes, name, generator, test_fraction) -> Splits:

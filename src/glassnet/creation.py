@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.autograd.random import resolve_generator
 from glassnet.autograd.tensor import Tensor
+from glassnet.random import resolve_generator
 
 float16, float32, float64 = np.float16, np.float32, np.float64
 int8, int16, int32, int64, uint8 = np.int8, np.int16, np.int32, np.int64, np.uint8

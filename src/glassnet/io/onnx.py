@@ -1,4 +1,7 @@
-"""Export a model to ONNX by tracing one forward pass (needs the ``onnx`` extra).
+"""``gn.onnx.export(model, example_input, path)``: a model out to ONNX Runtime and friends.
+
+The one home of ONNX export (``gn.onnx`` is this module; ``glassnet export --onnx`` calls
+it). Needs the ``onnx`` extra: ``pip install 'glassnet[onnx]'``.
 
 The model runs once on an example input while every op is recorded (``Function.tracers``);
 each recorded op becomes one or a few ONNX nodes, parameters become initializers named by
@@ -19,6 +22,8 @@ from glassnet.autograd.grad_mode import no_grad
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops import activation, elementwise, linalg, norm, shape
 from glassnet.ops.embedding import EmbeddingLookup
+
+__all__ = ["UnsupportedOpError", "export"]
 
 
 class UnsupportedOpError(ValueError):
