@@ -43,7 +43,7 @@ def set_momentum(group: dict[str, Any], value: float, use_beta1: bool) -> None:
         group["momentum"] = value
 
 
-def momentum_key(name: str, optimizer: Optimizer) -> bool:
+def uses_beta1(name: str, optimizer: Optimizer) -> bool:
     """True when the optimizer's momentum is ``betas[0]``, False when it is ``momentum``."""
     if "betas" not in optimizer.defaults and "momentum" not in optimizer.defaults:
         raise ValueError(

@@ -12,11 +12,11 @@ from typing import Any
 
 from glassnet.optim.lr_scheduler.base import (
     LRScheduler,
-    momentum_key,
     per_group,
     restore_callables,
     saved_callables,
     set_momentum,
+    uses_beta1,
 )
 from glassnet.optim.optimizer import Optimizer
 
@@ -82,7 +82,7 @@ class CyclicLR(LRScheduler):
         self._init_scale_mode()
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            self.use_beta1 = momentum_key("CyclicLR", optimizer)
+            self.use_beta1 = uses_beta1("CyclicLR", optimizer)
             self.base_momentums = per_group("CyclicLR", "base_momentum", optimizer, base_momentum)
             self.max_momentums = per_group("CyclicLR", "max_momentum", optimizer, max_momentum)
             if last_epoch == -1:
@@ -272,7 +272,7 @@ class OneCycleLR(LRScheduler):
                 group["min_lr"] = group["initial_lr"] / final_div_factor
         self.cycle_momentum = cycle_momentum
         if cycle_momentum:
-            self.use_beta1 = momentum_key("OneCycleLR", optimizer)
+            self.use_beta1 = uses_beta1("OneCycleLR", optimizer)
             tops = per_group("OneCycleLR", "max_momentum", optimizer, max_momentum)
             bottoms = per_group("OneCycleLR", "base_momentum", optimizer, base_momentum)
             if last_epoch == -1:
