@@ -7,6 +7,17 @@ import pytest
 
 import glassnet as gn
 
+ALL_OPTIMIZERS = [
+    gn.optim.SGD,
+    gn.optim.Adam,
+    gn.optim.AdamW,
+    gn.optim.RMSprop,
+    gn.optim.Adagrad,
+    gn.optim.NAdam,
+    gn.optim.RAdam,
+    gn.optim.Adamax,
+]
+
 
 def _param(values):
     p = gn.nn.Parameter(np.array(values, dtype=np.float64))
@@ -35,7 +46,7 @@ def test_adam_first_step_moves_each_parameter_by_lr() -> None:
 def test_optimizers_keep_float32_and_update_in_place() -> None:
     model = gn.nn.Linear(3, 2)
     weight_array = model.weight.data
-    for cls in (gn.optim.SGD, gn.optim.Adam, gn.optim.AdamW, gn.optim.RMSprop, gn.optim.Adagrad):
+    for cls in ALL_OPTIMIZERS:
         opt = cls(model.parameters(), lr=0.01)
         model(gn.randn(4, 3)).sum().backward()
         opt.step()
@@ -134,3 +145,104 @@ def test_clip_grad_norm_and_value_by_hand() -> None:
     b.grad = gn.tensor(np.array([-3.0, 0.2]))
     gn.nn.utils.clip_grad_value_([b], 0.5)
     np.testing.assert_allclose(b.grad.data, [-0.5, 0.2])
+
+
+@pytest.mark.parametrize("cls", ALL_OPTIMIZERS, ids=lambda c: c.__name__)
+def test_each_step_bumps_the_version_of_each_parameter_it_changed(cls) -> None:
+    model = gn.nn.Linear(3, 2)
+    opt = cls(model.parameters(), lr=0.01)
+    for step in range(1, 4):
+        opt.zero_grad()
+        model(gn.randn(4, 3)).sum().backward()
+        model.bias.grad = None  # no gradient: not changed, version kept
+        opt.step()
+        assert (model.weight._version, model.bias._version) == (step, 0)
+
+
+def test_zero_grad_in_place_bumps_the_gradient_version() -> None:
+    p = _param([1.0, 2.0])
+    p.grad = gn.tensor(np.array([0.5, 0.5]))
+    gn.optim.SGD([p], lr=0.1).zero_grad(set_to_none=False)
+    assert p.grad._version == 1 and not p.grad.data.any()
+
+
+ADAM_OPTIONS = [
+    dict(),
+    dict(amsgrad=True, betas=(0.8, 0.99)),
+    dict(weight_decay=0.1),
+    dict(weight_decay=0.1, decoupled=True, amsgrad=True),
+    dict(maximize=True, eps=1e-3),
+]
+SGD_OPTIONS = [
+    dict(),
+    dict(momentum=0.9),
+    dict(momentum=0.9, dampening=0.3, weight_decay=0.01),
+    dict(momentum=0.9, nesterov=True, maximize=True),
+]
+
+
+def _random_gradients(shape, steps=200):
+    rng = np.random.default_rng(0)
+    return [rng.standard_normal(shape) * rng.uniform(0.01, 10) for _ in range(steps)]
+
+
+@pytest.mark.parametrize("options", ADAM_OPTIONS)
+def test_adam_fast_path_agrees_with_the_reference_over_200_steps(options) -> None:
+    from glassnet.optim.adam import adam_step_reference
+
+    options = dict(options)
+    decoupled = options.pop("decoupled", False)
+    cls = gn.optim.AdamW if decoupled else gn.optim.Adam
+    p = _param(np.linspace(-1, 1, 12).reshape(3, 4))
+    opt = cls([p], lr=0.01, **options)
+    theta, state = p.data.copy(), {}
+    group = opt.param_groups[0]
+    keys = ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize")
+    for g in _random_gradients(p.shape):
+        p.grad = gn.tensor(g)
+        opt.step()
+        theta = adam_step_reference(
+            theta, g, state, decoupled=decoupled, **{k: group[k] for k in keys}
+        )
+    np.testing.assert_allclose(p.data, theta, rtol=1e-12, atol=1e-14)
+    for key, value in opt.state[p].items():
+        np.testing.assert_allclose(value, state[key], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("options", SGD_OPTIONS)
+def test_sgd_fast_path_agrees_with_the_reference_over_200_steps(options) -> None:
+    from glassnet.optim.sgd import sgd_step_reference
+
+    p = _param(np.linspace(-1, 1, 12).reshape(3, 4))
+    opt = gn.optim.SGD([p], lr=0.01, **options)
+    theta, state = p.data.copy(), {}
+    group = opt.param_groups[0]
+    keys = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")
+    for g in _random_gradients(p.shape):
+        p.grad = gn.tensor(g)
+        opt.step()
+        theta = sgd_step_reference(theta, g, state, **{k: group[k] for k in keys})
+    np.testing.assert_allclose(p.data, theta, rtol=1e-12, atol=1e-14)
+
+
+def test_nadam_radam_adamax_first_steps_by_hand() -> None:
+    # Adamax's first step: m = 0.1 g, u = |g| + eps, so theta moves by lr sign(g) (eps aside).
+    p = _param([1.0, -2.0])
+    opt = gn.optim.Adamax([p], lr=0.01)
+    p.grad = gn.tensor(np.array([3.0, -0.5]))
+    opt.step()
+    np.testing.assert_allclose(p.data, [0.99, -1.99], rtol=1e-7)
+    # RAdam's first steps (rho_t <= 5) are momentum SGD on m_hat = g.
+    p = _param([1.0, -2.0])
+    opt = gn.optim.RAdam([p], lr=0.01)
+    p.grad = gn.tensor(np.array([3.0, -0.5]))
+    opt.step()
+    np.testing.assert_allclose(p.data, [1.0 - 0.03, -2.0 + 0.005])
+    # NAdam's first step: mu_1 = 0.9 (1 - 0.5 * 0.96^0.004), v_hat = g^2, so theta moves by
+    # lr sign(g) ((1 - mu_1) / (1 - mu_1) + mu_2 (1 - 0.9) / (1 - mu_1 mu_2)), eps aside.
+    mu1, mu2 = (0.9 * (1 - 0.5 * 0.96 ** (0.004 * t)) for t in (1, 2))
+    p = _param([1.0])
+    opt = gn.optim.NAdam([p], lr=0.01)
+    p.grad = gn.tensor(np.array([2.0]))
+    opt.step()
+    np.testing.assert_allclose(p.data, [1.0 - 0.01 * (1 + mu2 * 0.1 / (1 - mu1 * mu2))])

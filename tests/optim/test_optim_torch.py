@@ -34,6 +34,29 @@ OPTIMIZERS = {
         "Adagrad",
         dict(lr=0.05, lr_decay=0.01, weight_decay=0.01, initial_accumulator_value=0.1),
     ),
+    "NAdam": ("NAdam", dict()),
+    "NAdam betas eps momentum_decay": (
+        "NAdam",
+        dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6, momentum_decay=0.01),
+    ),
+    "NAdam weight_decay": ("NAdam", dict(lr=0.01, weight_decay=0.05)),
+    "NAdam decoupled_weight_decay": (
+        "NAdam",
+        dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True),
+    ),
+    "NAdam maximize": ("NAdam", dict(lr=0.01, maximize=True)),
+    "RAdam": ("RAdam", dict(lr=0.01)),
+    "RAdam betas eps": ("RAdam", dict(lr=0.01, betas=(0.8, 0.9), eps=1e-6)),
+    "RAdam weight_decay": ("RAdam", dict(lr=0.01, weight_decay=0.05)),
+    "RAdam decoupled_weight_decay": (
+        "RAdam",
+        dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True),
+    ),
+    "RAdam maximize": ("RAdam", dict(lr=0.01, maximize=True)),
+    "Adamax": ("Adamax", dict()),
+    "Adamax betas eps": ("Adamax", dict(lr=0.01, betas=(0.8, 0.99), eps=1e-6)),
+    "Adamax weight_decay": ("Adamax", dict(lr=0.01, weight_decay=0.05)),
+    "Adamax maximize": ("Adamax", dict(lr=0.01, maximize=True)),
 }
 
 SCHEDULERS = {
@@ -48,6 +71,15 @@ SCHEDULERS = {
         dict(max_lr=0.1, total_steps=200, three_phase=True, anneal_strategy="linear"),
     ),
     "LambdaLR": ("LambdaLR", dict(lr_lambda=lambda epoch: 1 / (1 + 0.05 * epoch))),
+    # cycles the momentum (Adam: beta1) too, which the optimizer must read at every step
+    "CyclicLR triangular2": (
+        "CyclicLR",
+        dict(base_lr=0.001, max_lr=0.05, step_size_up=30, mode="triangular2"),
+    ),
+    "CosineAnnealingWarmRestarts": (
+        "CosineAnnealingWarmRestarts",
+        dict(T_0=20, T_mult=2, eta_min=0.0005),
+    ),
 }
 
 
@@ -101,8 +133,18 @@ def _train(model, twin, opt, topt, sched=None, tsched=None, steps=200, plateau=F
         np.testing.assert_allclose(p.data, theirs[name].detach().numpy(), rtol=1e-9, atol=1e-9)
 
 
+@pytest.fixture
+def torch_float64_scalars():
+    """PyTorch keeps scalar state (NAdam's mu_product, step counts) in the default dtype:
+    float32 unless told, which alone moves NAdam by 1e-8. glassnet keeps Python floats."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
+
+
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
-def test_optimizer_matches_pytorch_over_200_steps(name) -> None:
+def test_optimizer_matches_pytorch_over_200_steps(name, torch_float64_scalars) -> None:
     cls, kwargs = OPTIMIZERS[name]
     model, twin = _models()
     opt = getattr(gn.optim, cls)(model.parameters(), **kwargs)
@@ -161,3 +203,108 @@ def test_clip_grad_norm_matches_pytorch() -> None:
     tp = dict(twin.named_parameters())
     for name, p in model.named_parameters():
         np.testing.assert_allclose(p.grad.data, tp[name].grad.numpy(), rtol=1e-10)
+
+
+# One configuration per optimizer class, for the tests that need not repeat every option.
+EACH_CLASS = [
+    "SGD momentum",
+    "Adam amsgrad",
+    "AdamW",
+    "RMSprop centered momentum",
+    "Adagrad lr_decay weight_decay",
+    "NAdam decoupled_weight_decay",
+    "RAdam weight_decay",
+    "Adamax weight_decay",
+]
+
+
+@pytest.mark.parametrize("name", EACH_CLASS)
+def test_a_group_added_during_training_matches_pytorch(name, torch_float64_scalars) -> None:
+    # The last layer joins the optimizer after 20 steps, with its own lr; its state is made
+    # on its first step. Until then it is not trained (its gradient is cleared each step).
+    cls, kwargs = OPTIMIZERS[name]
+    model, twin = _models()
+    x, y = _data()
+    opt = getattr(gn.optim, cls)(
+        list(model[0].parameters()) + list(model[2].parameters()), **kwargs
+    )
+    topt = getattr(torch.optim, cls)(
+        list(twin[0].parameters()) + list(twin[2].parameters()), **kwargs
+    )
+    sign = -1.0 if kwargs.get("maximize") else 1.0
+    for step in range(60):
+        if step == 20:
+            opt.add_param_group({"params": model[4].parameters(), "lr": 0.003})
+            topt.add_param_group({"params": twin[4].parameters(), "lr": 0.003})
+        model.zero_grad()
+        twin.zero_grad()
+        loss = gn.nn.functional.cross_entropy(model(gn.tensor(x[step])), gn.tensor(y[step]))
+        (loss * sign).backward()
+        opt.step()
+        tloss = torch.nn.functional.cross_entropy(
+            twin(torch.from_numpy(x[step])), torch.from_numpy(y[step])
+        )
+        (tloss * sign).backward()
+        topt.step()
+    theirs = dict(twin.named_parameters())
+    for key, p in model.named_parameters():
+        np.testing.assert_allclose(p.data, theirs[key].detach().numpy(), rtol=1e-9, atol=1e-9)
+    assert not np.allclose(model[4].weight.data, _models()[0][4].weight.data)  # it did train
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "NAdam betas eps momentum_decay",
+        "NAdam decoupled_weight_decay",
+        "RAdam decoupled_weight_decay",
+        "RAdam betas eps",
+        "Adamax weight_decay",
+        "Adagrad lr_decay weight_decay",
+    ],
+)
+def test_state_dict_round_trip_resumes_as_pytorch_runs_on(name, torch_float64_scalars) -> None:
+    # glassnet stops after 100 steps and a fresh optimizer loads its state dict; PyTorch runs
+    # the 200 steps straight through.
+    cls, kwargs = OPTIMIZERS[name]
+    model, twin = _models()
+    opt = getattr(gn.optim, cls)(model.parameters(), **kwargs)
+    topt = getattr(torch.optim, cls)(twin.parameters(), **kwargs)
+    x, y = _data()
+    for step in range(200):
+        if step == 100:
+            saved = opt.state_dict()
+            opt = getattr(gn.optim, cls)(model.parameters(), lr=1.0)
+            opt.load_state_dict(saved)
+        for m, o, lib, inputs in ((model, opt, gn, gn.tensor), (twin, topt, torch, torch.tensor)):
+            o.zero_grad()
+            lib.nn.functional.cross_entropy(m(inputs(x[step])), inputs(y[step])).backward()
+            o.step()
+    theirs = dict(twin.named_parameters())
+    for key, p in model.named_parameters():
+        np.testing.assert_allclose(p.data, theirs[key].detach().numpy(), rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "cls, kwargs, message",
+    [
+        ("NAdam", dict(momentum_decay=-1.0), r"NAdam: momentum_decay must be non-negative"),
+        ("NAdam", dict(betas=(0.9, 1.0)), r"NAdam: betas must be in \[0, 1\)"),
+        ("RAdam", dict(eps=-1e-8), r"RAdam: eps must be non-negative"),
+        ("RAdam", dict(lr=-0.1), r"RAdam: lr must be non-negative"),
+        ("Adamax", dict(weight_decay=-0.1), r"Adamax: weight_decay must be non-negative"),
+        ("Adamax", dict(betas=(-0.1, 0.9)), r"Adamax: betas must be in \[0, 1\)"),
+    ],
+)
+def test_new_optimizers_check_their_arguments_as_pytorch(cls, kwargs, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        getattr(gn.optim, cls)(gn.nn.Linear(2, 2).parameters(), **kwargs)
+    with pytest.raises(ValueError):
+        getattr(torch.optim, cls)(torch.nn.Linear(2, 2).parameters(), **kwargs)
+
+
+def test_new_optimizers_have_pytorchs_defaults() -> None:
+    for name in ("NAdam", "RAdam", "Adamax"):
+        ours = getattr(gn.optim, name)(gn.nn.Linear(2, 2).parameters()).defaults
+        theirs = getattr(torch.optim, name)(torch.nn.Linear(2, 2).parameters()).defaults
+        assert ours == {k: theirs[k] for k in ours}, name

@@ -75,6 +75,7 @@ class Optimizer:
                     p.grad = None
                 elif p.grad is not None:
                     p.grad.data.fill(0)
+                    p.grad._bump_version()
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; returns ``closure()`` if given."""
@@ -85,10 +86,17 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
+                    # State is made on a parameter's first step (``state`` starts empty), so a
+                    # group added later by ``add_param_group`` needs nothing more.
                     self._update(p, p.grad.data, self.state.setdefault(p, {}), group)
+                    # The values changed in place: a graph that saved this parameter before
+                    # the step must now refuse to backward instead of using the new values.
+                    p._bump_version()
         return loss
 
     def _update(self, param: Tensor, grad: np.ndarray, state: dict, group: dict) -> None:
+        """Change ``param.data`` in place by one step of the algorithm; ``state`` is this
+        parameter's own dict, empty before its first step."""
         raise NotImplementedError
 
     def scratch(self, param: Tensor) -> np.ndarray:
@@ -166,3 +174,12 @@ def check_hyper(name: str, **values: float) -> None:
     for key, value in values.items():
         if value < 0:
             raise ValueError(f"{name}: {key} must be non-negative, got {value}")
+
+
+def check_betas(name: str, betas: tuple[float, float]) -> None:
+    """Raise a ValueError naming the optimizer unless both betas lie in [0, 1)."""
+    if not all(0.0 <= beta < 1.0 for beta in betas):
+        raise ValueError(
+            f"{name}: betas must be in [0, 1), got {tuple(betas)}; they are the decay rates "
+            "of running averages, e.g. (0.9, 0.999)"
+        )

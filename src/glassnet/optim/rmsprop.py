@@ -13,12 +13,15 @@ from glassnet.optim.optimizer import Optimizer, check_hyper
 class RMSprop(Optimizer):
     """RMSprop (Hinton 2012), following the algorithm box of ``torch.optim.RMSprop``::
 
-    g = -grad if maximize else grad
-    if weight_decay:  g = g + weight_decay * theta
-    v = alpha v + (1 - alpha) g^2
-    if centered:  g_avg = alpha g_avg + (1 - alpha) g;  v~ = v - g_avg^2   else v~ = v
-    if momentum:  b = momentum b + g / (sqrt(v~) + eps);  theta = theta - lr b
-    else:         theta = theta - lr g / (sqrt(v~) + eps)
+        g = -grad if maximize else grad
+        if weight_decay:  g = g + weight_decay * theta
+        v = alpha v + (1 - alpha) g^2        # mean of recent squared gradients
+        if centered:  g_avg = alpha g_avg + (1 - alpha) g;  v~ = v - g_avg^2   else v~ = v
+        if momentum:  b = momentum b + g / (sqrt(v~) + eps);  theta = theta - lr b
+        else:         theta = theta - lr g / (sqrt(v~) + eps)
+
+    Like Adam without the first moment: each parameter's step is scaled by the recent size
+    of its gradient ('centered' uses the variance instead of the raw second moment).
     """
 
     def __init__(
@@ -84,7 +87,8 @@ class Adagrad(Optimizer):
         lr_t = lr / (1 + (t - 1) lr_decay)
         g = -grad if maximize else grad
         if weight_decay:  g = g + weight_decay * theta
-        s = s + g^2                          # the sum of every squared gradient so far
+        s = s + g^2                          # the sum of every squared gradient so far,
+                                             # from initial_accumulator_value
         theta = theta - lr_t g / (sqrt(s) + eps)
 
     Parameters that have seen large gradients slow down for good; good for sparse features.
@@ -120,12 +124,17 @@ class Adagrad(Optimizer):
         super().__init__(params, defaults)
         for group in self.param_groups:  # PyTorch creates this state up front
             for p in group["params"]:
-                self.state[p] = {
-                    "step": 0,
-                    "sum": np.full_like(p.data, group["initial_accumulator_value"]),
-                }
+                self._init_state(p, self.state.setdefault(p, {}))
+
+    def _init_state(self, param, state) -> None:
+        # The optimizer's initial_accumulator_value, not the group's: PyTorch does the same
+        # both up front and for a group added later.
+        state["step"] = 0
+        state["sum"] = np.full_like(param.data, self.defaults["initial_accumulator_value"])
 
     def _update(self, param, grad, state, group) -> None:
+        if not state:  # a parameter of a group added by add_param_group
+            self._init_state(param, state)
         state["step"] += 1
         g = -grad if group["maximize"] else grad
         if group["weight_decay"]:

@@ -10,6 +10,33 @@ import numpy as np
 from glassnet.optim.optimizer import Optimizer, check_hyper
 
 
+def sgd_step_reference(
+    theta: np.ndarray,
+    grad: np.ndarray,
+    state: dict[str, Any],
+    *,
+    lr: float,
+    momentum: float,
+    dampening: float,
+    weight_decay: float,
+    nesterov: bool,
+    maximize: bool,
+) -> np.ndarray:
+    """One SGD step written as the algorithm in ``SGD``'s docstring reads. Returns the new
+    theta and updates ``state``; the yardstick ``SGD._update`` is tested against."""
+    g = -grad if maximize else grad
+    if weight_decay:
+        g = g + weight_decay * theta
+    if momentum:
+        if "momentum_buffer" in state:
+            b = momentum * state["momentum_buffer"] + (1 - dampening) * g
+        else:
+            b = g.copy()
+        state["momentum_buffer"] = b
+        g = g + momentum * b if nesterov else b
+    return theta - lr * g
+
+
 class SGD(Optimizer):
     """Gradient descent, following the algorithm box of ``torch.optim.SGD``::
 
@@ -66,5 +93,8 @@ class SGD(Optimizer):
                 else:
                     buf += g
             g = g + momentum * buf if group["nesterov"] else buf
-        step = np.multiply(g, lr, out=self.scratch(param))  # in place: no temporary array
+        # Fast path: lr * g goes into the scratch array and the momentum buffer is updated in
+        # place, so a step without weight decay or dampening allocates no parameter-sized
+        # array (the reference makes up to five).
+        step = np.multiply(g, lr, out=self.scratch(param))
         param.data -= step

@@ -1,0 +1,85 @@
+"""NAdam: Adam with Nesterov momentum."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from glassnet.optim.optimizer import Optimizer, check_betas, check_hyper
+
+
+class NAdam(Optimizer):
+    """NAdam (Dozat 2016), following the algorithm box of ``torch.optim.NAdam``::
+
+        g = -grad if maximize else grad
+        if weight_decay:
+            theta = theta (1 - lr weight_decay)   if decoupled_weight_decay   (as AdamW)
+            g = g + weight_decay * theta          otherwise                   (as Adam)
+        mu_t     = beta1 (1 - 0.5 * 0.96^(t momentum_decay))        # momentum warming up
+        mu_{t+1} = beta1 (1 - 0.5 * 0.96^((t + 1) momentum_decay))
+        m = beta1 m + (1 - beta1) g
+        v = beta2 v + (1 - beta2) g^2
+        v_hat = v / (1 - beta2^t)
+        theta = theta - lr (1 - mu_t) / (1 - mu_1...mu_t)           g / (sqrt(v_hat) + eps)
+                      - lr mu_{t+1} / (1 - mu_1...mu_{t+1})         m / (sqrt(v_hat) + eps)
+
+    Nesterov's idea: step with the momentum as it will be after this step (the mu_{t+1} m
+    term) plus the fresh gradient, rather than with last step's momentum. The product
+    mu_1...mu_t is kept in the state as ``mu_product``.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Any],
+        lr: float = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        check_hyper(
+            "NAdam", lr=lr, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay
+        )
+        check_betas("NAdam", betas)
+        defaults = dict(
+            lr=lr,
+            betas=tuple(betas),
+            eps=eps,
+            weight_decay=weight_decay,
+            momentum_decay=momentum_decay,
+            decoupled_weight_decay=decoupled_weight_decay,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _update(self, param, grad, state, group) -> None:
+        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
+        psi = group["momentum_decay"]
+        g = -grad if group["maximize"] else grad
+        if not state:
+            state["step"] = 0
+            state["mu_product"] = 1.0
+            state["exp_avg"] = np.zeros_like(param.data)
+            state["exp_avg_sq"] = np.zeros_like(param.data)
+        state["step"] += 1
+        t = state["step"]
+        if wd and group["decoupled_weight_decay"]:
+            param.data *= 1 - lr * wd
+        elif wd:
+            g = g + wd * param.data
+        mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        state["mu_product"] *= mu
+        mu_product = state["mu_product"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m += (1 - beta1) * (g - m)
+        v *= beta2
+        v += (1 - beta2) * g * g
+        denom = np.sqrt(v / (1 - beta2**t)) + group["eps"]
+        param.data -= lr * (1.0 - mu) / (1.0 - mu_product) * g / denom
+        param.data -= lr * mu_next / (1.0 - mu_product * mu_next) * m / denom
