@@ -183,13 +183,15 @@ class EmbeddingLookup(Function):
 
     @staticmethod
     def forward(ctx, weight, indices, padding_idx):
-        ctx.shape, ctx.indices, ctx.padding_idx = weight.shape, indices, padding_idx
+        ctx.shape, ctx.padding_idx = weight.shape, padding_idx
+        ctx.save_for_backward(indices)
         return weight[indices]
 
     @staticmethod
     def backward(ctx, grad_y):
+        (indices,) = ctx.saved_tensors
         grad_w = np.zeros(ctx.shape, dtype=grad_y.dtype)
-        np.add.at(grad_w, ctx.indices, grad_y)
+        np.add.at(grad_w, indices, grad_y)
         if ctx.padding_idx is not None:
             grad_w[ctx.padding_idx] = 0
         return grad_w, None, None
