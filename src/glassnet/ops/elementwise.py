@@ -82,21 +82,26 @@ class Mul(Function):
 
 
 class Div(Function):
-    """y = a / b.   dy/da = 1/b, dy/db = -a/b^2 = -y/b."""
+    """y = a / b.   dy/da = 1/b, dy/db = -a/b^2 = -y/b.
+
+    a / 0 is +-inf (IEEE's and PyTorch's answer), given without a NumPy warning.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
-        y = a / b
+        with np.errstate(divide="ignore"):
+            y = a / b
         ctx.save_for_backward(a, b, y)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
         a, b, y = ctx.saved_tensors
-        return (
-            unbroadcast(grad_y / b, np.shape(a)) if ctx.needs_input_grad[0] else None,
-            unbroadcast(-grad_y * y / b, np.shape(b)) if ctx.needs_input_grad[1] else None,
-        )
+        with np.errstate(divide="ignore"):
+            return (
+                unbroadcast(grad_y / b, np.shape(a)) if ctx.needs_input_grad[0] else None,
+                unbroadcast(-grad_y * y / b, np.shape(b)) if ctx.needs_input_grad[1] else None,
+            )
 
 
 class Neg(Function):
@@ -154,21 +159,23 @@ class Exp(Function):
 
 
 class Log(Function):
-    """y = ln x.   dy/dx = 1/x."""
+    """y = ln x.   dy/dx = 1/x.   At x = 0: y = -inf, dy/dx = inf (the limits, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log(x)
+        with np.errstate(divide="ignore"):
+            return np.log(x)
 
     @staticmethod
     def backward(ctx, grad_y):
         (x,) = ctx.saved_tensors
-        return grad_y / x
+        with np.errstate(divide="ignore"):
+            return grad_y / x
 
 
 class Sqrt(Function):
-    """y = sqrt(x).   dy/dx = 1 / (2 sqrt(x)) = 1 / (2y)."""
+    """y = sqrt(x).   dy/dx = 1 / (2 sqrt(x)) = 1 / (2y), inf at x = 0 (as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -179,7 +186,8 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
-        return grad_y / (2 * y)
+        with np.errstate(divide="ignore"):
+            return grad_y / (2 * y)
 
 
 class Abs(Function):

@@ -472,12 +472,16 @@ def binary_cross_entropy_with_logits(
     return _reduce(loss, reduction)
 
 
+# PyTorch's floor for p (1 - p) in the BCE gradient: 1e-12 as a C float, so 9.9999998e-13
+_BCE_EPSILON = np.float32(1e-12)
+
+
 class BinaryCrossEntropy(Function):
     """L = -w [y max(log p, -100) + (1 - y) max(log(1 - p), -100)] for probabilities p.
 
     The logs are clamped at -100 as in PyTorch, so p = 0 or 1 gives a large finite loss
     instead of inf. dL/dp = w (p - y) / (p (1 - p)), with the denominator kept at least
-    1e-12 (PyTorch's rule), so the gradient at p = 0 or 1 is finite too.
+    1e-12 (PyTorch's rule, in float32), so the gradient at p = 0 or 1 is finite too.
     dL/dy = w (log(1 - p) - log p) (unclamped: +-inf at p = 0 or 1, as PyTorch), dL/dw = L / w.
     """
 
@@ -496,7 +500,7 @@ class BinaryCrossEntropy(Function):
         g = grad_y if weight is None else grad_y * weight
         grads = [None, None, None]
         if ctx.needs_input_grad[0]:
-            grads[0] = g * (p - y) / np.maximum(p * (1 - p), np.asarray(1e-12, dtype=p.dtype))
+            grads[0] = g * (p - y) / np.maximum(p * (1 - p), _BCE_EPSILON.astype(p.dtype))
         if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
             with np.errstate(divide="ignore"):  # the log-odds of p = 0 or 1 are +-inf
                 log_p, log_q = np.log(p), np.log1p(-p)

@@ -172,9 +172,9 @@ def _variance_backward(ctx, grad_var, deviation, keepdim):
     factor 2 / dof is used as it is (inf at dof = 0, negative for dof < 0).
     """
     grad = _spread(grad_var, ctx.axes, keepdim, ctx.shape)
-    if ctx.all_dims and ctx.dof <= 0:
-        return grad * np.where(deviation == 0, np.nan, np.inf).astype(grad.dtype)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 * inf, 2 / 0: as PyTorch
+        if ctx.all_dims and ctx.dof <= 0:
+            return grad * np.where(deviation == 0, np.nan, np.inf).astype(grad.dtype)
         scale = np.asarray(np.divide(2.0, ctx.dof), dtype=grad.dtype)
         return grad * deviation * scale
 
