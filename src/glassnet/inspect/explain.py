@@ -25,6 +25,8 @@ OPS = {
     "tanh": activation.Tanh, "softplus": activation.Softplus, "softmax": activation.Softmax,
     "log_softmax": activation.LogSoftmax,
     "cross_entropy": loss.CrossEntropy, "nll_loss": loss.NLLLoss,
+    "binary_cross_entropy": loss.BinaryCrossEntropy,
+    "binary_cross_entropy_with_logits": loss.BinaryCrossEntropyWithLogits,
     "normalize": norm.Normalize, "embedding": EmbeddingLookup,
 }  # fmt: skip
 

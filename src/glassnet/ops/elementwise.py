@@ -351,8 +351,16 @@ def promote(*operands: Any) -> list[Tensor | None]:
 
 
 def _binary(op: type, a: Any, b: Any) -> Tensor:
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype == b.data.dtype:
-        return op.apply(a, b)  # the common case: nothing to promote
+    # Fast paths, same result as promote() at half the cost: the common cases are two
+    # tensors of one dtype, and a float tensor with a Python number (which keeps its dtype).
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a.data.dtype == b.data.dtype:
+                return op.apply(a, b)
+        elif isinstance(b, (int, float)) and a.data.dtype.kind == "f":
+            return op.apply(a, np.asarray(b, dtype=a.data.dtype))
+    elif isinstance(a, (int, float)) and isinstance(b, Tensor) and b.data.dtype.kind == "f":
+        return op.apply(np.asarray(a, dtype=b.data.dtype), b)
     return op.apply(*promote(a, b))
 
 
