@@ -64,6 +64,16 @@ CHECKS = {
     "log_softmax": Check(lambda x: activation.log_softmax(x, dim=1), ((3, 4),)),
     "cross_entropy": Check(lambda z: F.cross_entropy(z, _LABELS, label_smoothing=0.1), ((3, 4),)),
     "nll_loss": Check(lambda z: F.nll_loss(z, _LABELS), ((3, 4),)),
+    "binary_cross_entropy": Check(
+        lambda x, y: F.binary_cross_entropy(activation.sigmoid(x), activation.sigmoid(y)),
+        ((3, 4), (3, 4)),
+    ),
+    "binary_cross_entropy_with_logits": Check(
+        lambda x, y: F.binary_cross_entropy_with_logits(
+            x, activation.sigmoid(y), pos_weight=Tensor(np.arange(1.0, 5.0))
+        ),
+        ((3, 4), (3, 4)),
+    ),
     "normalize": Check(lambda x: F.layer_norm(x, 4), ((3, 4),)),
     "embedding": Check(lambda w: F.embedding(np.array([1, 3, 1]), w), ((5, 2),)),
 }
