@@ -106,6 +106,8 @@ def safe(op: Op, inputs: list[np.ndarray], out: np.ndarray) -> bool:
     for x, domain in zip(inputs, op.domains):
         if domain == "positive" and x.min() < 0.25:
             return False
+        if domain == "probability" and (x.min() < 0.05 or x.max() > 0.95):
+            return False
     name = op.name
     head = name.split("(")[0].split(" ")[0]
     if name in KINKS:

@@ -42,7 +42,5 @@ def test_the_engine_is_as_small_as_the_docs_say() -> None:
 
     source = Path(engine.__file__).read_text(encoding="utf-8")
     assert len(source.splitlines()) < 300  # docs/backprop.md: "under 300 lines"
-    run = next(
-        n for n in ast.parse(source).body if getattr(n, "name", None) == "run_backward"
-    )
+    run = next(n for n in ast.parse(source).body if getattr(n, "name", None) == "run_backward")
     assert run.end_lineno - run.lineno + 1 <= 45  # "about 40 lines"

@@ -40,6 +40,8 @@ def sample(rng: np.random.Generator, shape: Shape, domain: str, dtype=np.float64
     """Random inputs for one argument, away from the points where ops have kinks."""
     if domain == "positive":
         return rng.uniform(0.5, 2.0, size=shape).astype(dtype)
+    if domain == "probability":
+        return rng.uniform(0.1, 0.9, size=shape).astype(dtype)
     x = rng.uniform(-2.0, 2.0, size=shape)
     kinks = np.array([0.0, 0.5, -0.5, 1.0, -1.0])
     near = np.abs(x[..., None] - kinks).min(axis=-1) < 0.05
@@ -518,4 +520,37 @@ spec(
     lambda w: np.stack([np.stack([w[i] for i in row]) for row in _ROWS]),
     [(5, 2)],
     lambda w: _tf().embedding(__import__("torch").from_numpy(_ROWS), w),
+)
+_BCE_Y = np.array([[0.0, 1.0, 0.3, 0.9], [1.0, 0.0, 0.5, 0.2], [0.7, 0.1, 1.0, 0.0]])
+_POS_W = np.array([1.0, 2.0, 0.5, 3.0])
+
+
+def _softplus_ref(x: np.ndarray) -> np.ndarray:
+    return np.log1p(np.exp(x))  # the inputs here are small: no overflow to guard against
+
+
+spec(
+    "binary_cross_entropy",
+    lambda x: gn.nn.functional.binary_cross_entropy(x, gn.tensor(_BCE_Y, dtype=x.dtype)),
+    lambda p: -(_BCE_Y * np.log(p) + (1 - _BCE_Y) * np.log(1 - p)).mean(),
+    [(3, 4)],
+    lambda p: _tf().binary_cross_entropy(p, __import__("torch").from_numpy(_BCE_Y)),
+    ["probability"],
+)
+spec(
+    "binary_cross_entropy_with_logits pos_weight, sum",
+    lambda x: gn.nn.functional.binary_cross_entropy_with_logits(
+        x,
+        gn.tensor(_BCE_Y, dtype=x.dtype),
+        pos_weight=gn.tensor(_POS_W, dtype=x.dtype),
+        reduction="sum",
+    ),
+    lambda x: (_POS_W * _BCE_Y * _softplus_ref(-x) + (1 - _BCE_Y) * _softplus_ref(x)).sum(),
+    [(3, 4)],
+    lambda x: _tf().binary_cross_entropy_with_logits(
+        x,
+        __import__("torch").from_numpy(_BCE_Y),
+        pos_weight=__import__("torch").from_numpy(_POS_W),
+        reduction="sum",
+    ),
 )

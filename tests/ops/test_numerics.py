@@ -102,3 +102,21 @@ def test_numbers_never_upcast_a_float32_tensor(number) -> None:
         assert result.dtype == np.float32
     (x * number).sum().backward()
     assert x.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("x", [[-100.0, -30.0, 0.3, 30.0], [-2.0, -0.5, 0.7, 1.9]])
+def test_bce_with_logits_weight_and_pos_weight_gradients_pass_gradcheck(x) -> None:
+    # PyTorch gives no gradient for weight and pos_weight; glassnet's are checked here
+    # against central differences instead.
+    def loss(logits, target, weight, pos_weight):
+        return gn.nn.functional.binary_cross_entropy_with_logits(
+            logits, target, weight=weight, pos_weight=pos_weight
+        )
+
+    inputs = [
+        gn.tensor(np.array(x), requires_grad=True),
+        gn.tensor(np.array([0.0, 1.0, 0.3, 1.0]), requires_grad=True),
+        gn.tensor(np.array([0.5, 1.0, 2.0, 1.5]), requires_grad=True),
+        gn.tensor(np.array([3.0, 0.5, 1.0, 2.0]), requires_grad=True),
+    ]
+    assert gn.gradcheck(loss, inputs, atol=1e-7, rtol=1e-6)

@@ -14,6 +14,7 @@ import numpy as np
 
 from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
+from glassnet.ops.checks import require_float
 from glassnet.ops.dims import normalize_dim
 
 _SQRT_2 = math.sqrt(2.0)
@@ -31,6 +32,16 @@ def stable_sigmoid(x: np.ndarray) -> np.ndarray:
     """
     z = np.exp(-np.abs(x))
     return np.where(x >= 0, 1 / (1 + z), z / (1 + z))
+
+
+def stable_log_softmax(x: np.ndarray, axis: int | None) -> np.ndarray:
+    """x - logsumexp(x) along ``axis``, with the max subtracted first so no e^x overflows.
+
+    A -inf logit (a masked class) stays -inf (its e^x is 0) and leaves the rest finite;
+    only a row with no finite maximum (all -inf, or a +inf) gives NaN, as in PyTorch.
+    """
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
 
 
 class ReLU(Function):
@@ -76,17 +87,18 @@ class ELU(Function):
 
     @staticmethod
     def forward(ctx, x, alpha):
+        ctx.alpha = alpha
         alpha = np.asarray(alpha, dtype=x.dtype)
         # min(x, 0) keeps expm1 from overflowing on large positive x, whose branch is unused.
         y = np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0)))
         ctx.save_for_backward(x, y)
-        ctx.alpha = alpha
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
         x, y = ctx.saved_tensors
-        return np.where(x > 0, grad_y, grad_y * (y + ctx.alpha))
+        alpha = np.asarray(ctx.alpha, dtype=grad_y.dtype)
+        return np.where(x > 0, grad_y, grad_y * (y + alpha))
 
 
 class GELU(Function):
@@ -230,8 +242,7 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx, x, dim):
-        shifted = x - x.max(axis=dim, keepdims=True)
-        y = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        y = stable_log_softmax(x, dim)
         ctx.save_for_backward(y)
         ctx.dim = dim
         return y
@@ -243,36 +254,27 @@ class LogSoftmax(Function):
 
 
 # ------------------------------------------------------------------ the functions users call
-def _require_float(x: Tensor, name: str) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} expects a Tensor, got {type(x).__name__}; wrap it with gn.tensor")
-    if x.dtype.kind != "f":
-        raise TypeError(
-            f"{name} needs a floating-point tensor, got dtype {x.dtype}; convert with .float()"
-        )
-
-
 def relu(x: Tensor) -> Tensor:
     """max(x, 0) elementwise; gradient 1 where x > 0, else 0 (also at 0)."""
-    _require_float(x, "relu")
+    require_float(x, "relu")
     return ReLU.apply(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, else ``negative_slope * x``."""
-    _require_float(x, "leaky_relu")
+    require_float(x, "leaky_relu")
     return LeakyReLU.apply(x, negative_slope)
 
 
 def elu(x: Tensor, alpha: float = 1.0) -> Tensor:
     """x where x > 0, else ``alpha * (e^x - 1)``."""
-    _require_float(x, "elu")
+    require_float(x, "elu")
     return ELU.apply(x, alpha)
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x); ``approximate='tanh'`` uses the tanh approximation of Phi."""
-    _require_float(x, "gelu")
+    require_float(x, "gelu")
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     return GELU.apply(x, approximate)
@@ -280,37 +282,37 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 def silu(x: Tensor) -> Tensor:
     """x * sigmoid(x)."""
-    _require_float(x, "silu")
+    require_float(x, "silu")
     return SiLU.apply(x)
 
 
 def sigmoid(x: Tensor) -> Tensor:
     """1 / (1 + e^-x), stable for any x."""
-    _require_float(x, "sigmoid")
+    require_float(x, "sigmoid")
     return Sigmoid.apply(x)
 
 
 def tanh(x: Tensor) -> Tensor:
     """Hyperbolic tangent."""
-    _require_float(x, "tanh")
+    require_float(x, "tanh")
     return Tanh.apply(x)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(beta x)) / beta, linear where beta * x > threshold."""
-    _require_float(x, "softplus")
+    require_float(x, "softplus")
     return Softplus.apply(x, beta, threshold)
 
 
 def softmax(x: Tensor, dim: int = -1) -> Tensor:
     """e^x / sum(e^x) along ``dim`` (the last by default), stable for any finite input."""
-    _require_float(x, "softmax")
+    require_float(x, "softmax")
     axis = normalize_dim(dim, x.ndim, "softmax") if x.ndim else None
     return Softmax.apply(x, axis)
 
 
 def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
     """x - logsumexp(x) along ``dim`` (the last by default), finite for any finite input."""
-    _require_float(x, "log_softmax")
+    require_float(x, "log_softmax")
     axis = normalize_dim(dim, x.ndim, "log_softmax") if x.ndim else None
     return LogSoftmax.apply(x, axis)

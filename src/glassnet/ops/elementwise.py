@@ -12,8 +12,9 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.autograd.function import Function, Node
+from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
+from glassnet.ops.promotion import DEFAULT_FLOAT, result_type
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -29,10 +30,6 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return grad
 
 
-def _needs(ctx: Node, i: int) -> bool:
-    return ctx.needs_input_grad[i]
-
-
 class Add(Function):
     """y = a + b.   dy/da = 1, dy/db = 1: the gradient passes through unchanged."""
 
@@ -45,8 +42,8 @@ class Add(Function):
     def backward(ctx, grad_y):
         sa, sb = ctx.shapes
         return (
-            unbroadcast(grad_y, sa) if _needs(ctx, 0) else None,
-            unbroadcast(grad_y, sb) if _needs(ctx, 1) else None,
+            unbroadcast(grad_y, sa) if ctx.needs_input_grad[0] else None,
+            unbroadcast(grad_y, sb) if ctx.needs_input_grad[1] else None,
         )
 
 
@@ -62,8 +59,8 @@ class Sub(Function):
     def backward(ctx, grad_y):
         sa, sb = ctx.shapes
         return (
-            unbroadcast(grad_y, sa) if _needs(ctx, 0) else None,
-            unbroadcast(-grad_y, sb) if _needs(ctx, 1) else None,
+            unbroadcast(grad_y, sa) if ctx.needs_input_grad[0] else None,
+            unbroadcast(-grad_y, sb) if ctx.needs_input_grad[1] else None,
         )
 
 
@@ -79,27 +76,32 @@ class Mul(Function):
     def backward(ctx, grad_y):
         a, b = ctx.saved_tensors
         return (
-            unbroadcast(grad_y * b, np.shape(a)) if _needs(ctx, 0) else None,
-            unbroadcast(grad_y * a, np.shape(b)) if _needs(ctx, 1) else None,
+            unbroadcast(grad_y * b, np.shape(a)) if ctx.needs_input_grad[0] else None,
+            unbroadcast(grad_y * a, np.shape(b)) if ctx.needs_input_grad[1] else None,
         )
 
 
 class Div(Function):
-    """y = a / b.   dy/da = 1/b, dy/db = -a/b^2 = -y/b."""
+    """y = a / b.   dy/da = 1/b, dy/db = -a/b^2 = -y/b.
+
+    a / 0 is +-inf (IEEE's and PyTorch's answer), given without a NumPy warning.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
-        y = a / b
+        with np.errstate(divide="ignore"):
+            y = a / b
         ctx.save_for_backward(a, b, y)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
         a, b, y = ctx.saved_tensors
-        return (
-            unbroadcast(grad_y / b, np.shape(a)) if _needs(ctx, 0) else None,
-            unbroadcast(-grad_y * y / b, np.shape(b)) if _needs(ctx, 1) else None,
-        )
+        with np.errstate(divide="ignore"):
+            return (
+                unbroadcast(grad_y / b, np.shape(a)) if ctx.needs_input_grad[0] else None,
+                unbroadcast(-grad_y * y / b, np.shape(b)) if ctx.needs_input_grad[1] else None,
+            )
 
 
 class Neg(Function):
@@ -123,7 +125,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        y = np.power(a, b)
+        y = np.power(a, b).astype(a.dtype, copy=False)  # NumPy makes bool ** bool int8
         ctx.save_for_backward(a, b, y)
         return y
 
@@ -132,10 +134,10 @@ class Pow(Function):
         a, b, y = ctx.saved_tensors
         grad_a = grad_b = None
         with np.errstate(divide="ignore", invalid="ignore"):
-            if _needs(ctx, 0):
+            if ctx.needs_input_grad[0]:
                 grad_a = np.where(b == 0, 0, grad_y * b * np.power(a, b - 1))
                 grad_a = unbroadcast(grad_a.astype(grad_y.dtype, copy=False), np.shape(a))
-            if _needs(ctx, 1):
+            if ctx.needs_input_grad[1]:
                 grad_b = np.where((a == 0) & (b >= 0), 0, grad_y * y * np.log(a))
                 grad_b = unbroadcast(grad_b.astype(grad_y.dtype, copy=False), np.shape(b))
         return grad_a, grad_b
@@ -157,21 +159,23 @@ class Exp(Function):
 
 
 class Log(Function):
-    """y = ln x.   dy/dx = 1/x."""
+    """y = ln x.   dy/dx = 1/x.   At x = 0: y = -inf, dy/dx = inf (the limits, as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return np.log(x)
+        with np.errstate(divide="ignore"):
+            return np.log(x)
 
     @staticmethod
     def backward(ctx, grad_y):
         (x,) = ctx.saved_tensors
-        return grad_y / x
+        with np.errstate(divide="ignore"):
+            return grad_y / x
 
 
 class Sqrt(Function):
-    """y = sqrt(x).   dy/dx = 1 / (2 sqrt(x)) = 1 / (2y)."""
+    """y = sqrt(x).   dy/dx = 1 / (2 sqrt(x)) = 1 / (2y), inf at x = 0 (as PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
@@ -182,7 +186,8 @@ class Sqrt(Function):
     @staticmethod
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
-        return grad_y / (2 * y)
+        with np.errstate(divide="ignore"):
+            return grad_y / (2 * y)
 
 
 class Abs(Function):
@@ -200,23 +205,37 @@ class Abs(Function):
 
 
 class Clamp(Function):
-    """y = min(max(x, lo), hi).   dy/dx = 1 where lo <= x <= hi, else 0 (ends included)."""
+    """y = min(max(x, lo), hi), the bounds numbers, tensors (broadcast) or None.
+
+    dy/dx = 1 where lo <= x <= hi, else 0 (ends included, PyTorch's subgradient).
+    dy/dlo = 1 where x < lo (and lo < hi), dy/dhi = 1 where x > hi or hi < lo: each bound
+    gets the gradient exactly where it is the output (when lo > hi, every y is hi).
+    """
 
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(x, lo, hi)
         return np.clip(x, lo, hi)
 
     @staticmethod
     def backward(ctx, grad_y):
-        (x,) = ctx.saved_tensors
-        inside = np.ones(x.shape, dtype=bool)
-        if ctx.lo is not None:
-            inside &= x >= ctx.lo
-        if ctx.hi is not None:
-            inside &= x <= ctx.hi
-        return grad_y * inside
+        x, lo, hi = ctx.saved_tensors
+        inside = np.ones(np.shape(grad_y), dtype=bool)
+        if lo is not None:
+            inside &= x >= lo
+        if hi is not None:
+            inside &= x <= hi
+        zero = np.zeros((), dtype=grad_y.dtype)
+        grad_x = grad_lo = grad_hi = None
+        if ctx.needs_input_grad[0]:
+            grad_x = unbroadcast(np.where(inside, grad_y, zero), np.shape(x))
+        if ctx.needs_input_grad[1]:
+            lo_wins = (x < lo) & (lo < hi) if hi is not None else x < lo
+            grad_lo = unbroadcast(np.where(lo_wins, grad_y, zero), np.shape(lo))
+        if ctx.needs_input_grad[2]:
+            hi_wins = (x > hi) | (hi < lo) if lo is not None else x > hi
+            grad_hi = unbroadcast(np.where(hi_wins, grad_y, zero), np.shape(hi))
+        return grad_x, grad_lo, grad_hi
 
 
 def _shares(ctx, grad_y, share_a):
@@ -225,8 +244,8 @@ def _shares(ctx, grad_y, share_a):
     a, b = ctx.saved_tensors
     share_a = share_a.astype(grad_y.dtype)
     return (
-        unbroadcast(grad_y * share_a, np.shape(a)) if _needs(ctx, 0) else None,
-        unbroadcast(grad_y * (1 - share_a), np.shape(b)) if _needs(ctx, 1) else None,
+        unbroadcast(grad_y * share_a, np.shape(a)) if ctx.needs_input_grad[0] else None,
+        unbroadcast(grad_y * (1 - share_a), np.shape(b)) if ctx.needs_input_grad[1] else None,
     )
 
 
@@ -263,26 +282,31 @@ class Where(Function):
 
     @staticmethod
     def forward(ctx, cond, a, b):
-        ctx.cond = cond
+        ctx.save_for_backward(cond)
         ctx.shapes = (np.shape(a), np.shape(b))
         return np.where(cond, a, b)
 
     @staticmethod
     def backward(ctx, grad_y):
+        (cond,) = ctx.saved_tensors
         zero = np.zeros((), dtype=grad_y.dtype)
         return (
             None,
-            unbroadcast(np.where(ctx.cond, grad_y, zero), ctx.shapes[0])
-            if _needs(ctx, 1)
+            unbroadcast(np.where(cond, grad_y, zero), ctx.shapes[0])
+            if ctx.needs_input_grad[1]
             else None,
-            unbroadcast(np.where(ctx.cond, zero, grad_y), ctx.shapes[1])
-            if _needs(ctx, 2)
+            unbroadcast(np.where(cond, zero, grad_y), ctx.shapes[1])
+            if ctx.needs_input_grad[2]
             else None,
         )
 
 
 class Cast(Function):
-    """y = x converted to another dtype.   The gradient is converted back to x's dtype."""
+    """y = x converted to another float dtype.   The gradient is converted back to x's dtype.
+
+    Only float -> float casts are recorded: an integer or bool result has no gradient, so
+    ``cast`` ends the graph there, as PyTorch does.
+    """
 
     @staticmethod
     def forward(ctx, x, dtype):
@@ -296,24 +320,48 @@ class Cast(Function):
 
 # ------------------------------------------------------------------ the functions users call
 def as_operand(value: Any, like: Any = None) -> Any:
-    """A Tensor stays a Tensor; a number (Python or NumPy) takes the float dtype of ``like``.
-
-    Turning ``2.0`` into a float32 scalar before NumPy sees it keeps ``x * 2.0`` in float32
-    under every NumPy version (older ones upcast 0-d float32 arrays to float64).
-    """
+    """A Tensor stays a Tensor; a number becomes a 0-d tensor of the dtype that ``value``
+    and ``like`` promote to (so ``2.0`` next to a float32 tensor is float32); anything
+    else (a list, an array) becomes a tensor by ``gn.tensor``'s rules."""
     if isinstance(value, Tensor):
         return value
     if isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
-        # a single number never changes a float tensor's dtype (x / np.int64(3) stays
-        # float32), as PyTorch treats scalars
-        if isinstance(like, Tensor) and like.dtype.kind == "f":
-            return np.asarray(value, dtype=like.dtype)
-        return Tensor(value)
+        return Tensor._make(np.asarray(value, dtype=result_type(value, like)))
     return Tensor(value)
 
 
+def promote(*operands: Any) -> list[Tensor | None]:
+    """The operands as tensors of one dtype, ``result_type``'s (PyTorch's rule).
+
+    A tensor of another float dtype is converted by the differentiable ``cast``, so its
+    gradient comes back in its own dtype; None (an absent bound) stays None.
+    """
+    dtype = result_type(*operands)
+    out: list[Tensor | None] = []
+    for value in operands:
+        if value is None:
+            out.append(None)
+        elif isinstance(value, Tensor):
+            out.append(cast(value, dtype))
+        elif isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
+            out.append(Tensor._make(np.asarray(value, dtype=dtype)))
+        else:
+            out.append(cast(Tensor(value), dtype))
+    return out
+
+
 def _binary(op: type, a: Any, b: Any) -> Tensor:
-    return op.apply(as_operand(a, b), as_operand(b, a))
+    # Fast paths, same result as promote() at half the cost: the common cases are two
+    # tensors of one dtype, and a float tensor with a Python number (which keeps its dtype).
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a.data.dtype == b.data.dtype:
+                return op.apply(a, b)
+        elif isinstance(b, (int, float)) and a.data.dtype.kind == "f":
+            return op.apply(a, np.asarray(b, dtype=a.data.dtype))
+    elif isinstance(a, (int, float)) and isinstance(b, Tensor) and b.data.dtype.kind == "f":
+        return op.apply(np.asarray(a, dtype=b.data.dtype), b)
+    return op.apply(*promote(a, b))
 
 
 def add(a: Any, b: Any) -> Tensor:
@@ -332,8 +380,12 @@ def mul(a: Any, b: Any) -> Tensor:
 
 
 def div(a: Any, b: Any) -> Tensor:
-    """Elementwise ``a / b`` with broadcasting."""
-    return _binary(Div, a, b)
+    """Elementwise ``a / b`` with broadcasting; integers divide to the default float dtype
+    (``int64 / int64`` is float32), as PyTorch's true division does."""
+    a, b = promote(a, b)
+    if a.dtype.kind != "f":
+        a, b = cast(a, DEFAULT_FLOAT), cast(b, DEFAULT_FLOAT)
+    return Div.apply(a, b)
 
 
 def pow(a: Any, b: Any) -> Tensor:  # noqa: A001 - PyTorch's name
@@ -376,11 +428,12 @@ def abs(x: Tensor) -> Tensor:  # noqa: A001 - PyTorch's name
     return Abs.apply(x)
 
 
-def clamp(x: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
-    """Limit every value to [min, max]; either bound may be None."""
+def clamp(x: Tensor, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002
+    """Limit every value to [min, max]; either bound may be None, a number or a tensor
+    (broadcast against x; a tensor bound gets a gradient where it is the output)."""
     if min is None and max is None:
         raise ValueError("clamp needs at least one of min= and max=")
-    return Clamp.apply(x, min, max)
+    return Clamp.apply(*promote(x, min, max))
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
@@ -388,11 +441,35 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be boolean, got dtype {cond.dtype}")
-    return Where.apply(cond, as_operand(a, b), as_operand(b, a))
+    return Where.apply(cond, *promote(a, b))
 
 
 def cast(x: Tensor, dtype: Any) -> Tensor:
-    """Convert to ``dtype``; the gradient flows back converted to x's dtype."""
-    if np.dtype(dtype) == x.dtype:
+    """Convert to ``dtype``; to a float dtype the gradient flows back converted to x's
+    dtype, to an integer or bool dtype the graph ends (the result needs no gradient)."""
+    dtype = np.dtype(dtype)
+    if dtype == x.dtype:
         return x
-    return Cast.apply(x, np.dtype(dtype))
+    if dtype.kind != "f":
+        return Tensor._make(x.data.astype(dtype))
+    return Cast.apply(x, dtype)
+
+
+def _comparison(ufunc: Any) -> Any:
+    """``a < b`` and friends: the operands promoted as for arithmetic (float32 0.1 equals a
+    0-d float64 0.1, as in PyTorch), the result a bool tensor outside the graph."""
+
+    def compare(a: Any, b: Any) -> Tensor:
+        try:
+            a, b = promote(a, b)
+        except TypeError:
+            return NotImplemented  # x == "text": let Python answer (False for ==)
+        return Tensor._make(np.asarray(ufunc(a.data, b.data)))
+
+    compare.__name__ = ufunc.__name__
+    return compare
+
+
+eq, ne = _comparison(np.equal), _comparison(np.not_equal)
+lt, le = _comparison(np.less), _comparison(np.less_equal)
+gt, ge = _comparison(np.greater), _comparison(np.greater_equal)

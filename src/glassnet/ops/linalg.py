@@ -88,6 +88,11 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
             f"first ({k_a}) must equal the {'only' if b.ndim == 1 else 'second-to-last'} "
             f"dimension of the second ({k_b})"
         )
+    if a.dtype != b.dtype:
+        raise TypeError(
+            f"matmul: both operands must have the same dtype, got {a.dtype} and {b.dtype} "
+            "(PyTorch refuses mixed dtypes here too); convert one, e.g. b.to(a.dtype)"
+        )
     return MatMul.apply(a, b)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops import activation, elementwise, reduce
+from glassnet.ops.elementwise import unbroadcast
 
 REDUCTIONS = ("none", "mean", "sum")
 
@@ -133,21 +134,23 @@ class CrossEntropy(Function):
     Fused because log(softmax(z)) underflows: a probability of 1e-50 is 0 in float32 and
     its log is -inf; z - logsumexp(z) is finite for any finite z. It is also one op instead
     of four, and backward needs only p.
+
+    Edges, as in PyTorch: a -inf logit (a masked class) with A_c = 0 adds nothing (not
+    0 * -inf = NaN), while a -inf at the target gives an infinite loss; ``mean`` over rows
+    that are all ignored is 0/0 = NaN, and their gradient is 0.
     """
 
     @staticmethod
     def forward(ctx, logits, coefficients, denominator, reduction):
         shape = logits.shape
-        z = _classes_last(logits)
-        shifted = z - z.max(axis=1, keepdims=True)
-        log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        row_loss = -(coefficients * log_p).sum(axis=1)
+        log_p = activation.stable_log_softmax(_classes_last(logits), 1)
+        row_loss = -(coefficients * np.where(coefficients == 0, 0, log_p)).sum(axis=1)
         ctx.save_for_backward(np.exp(log_p), coefficients)
         ctx.shape, ctx.reduction, ctx.denominator = shape, reduction, denominator
         if reduction == "none":
             return row_loss.reshape((shape[0], *shape[2:]))
         total = row_loss.sum()
-        return total / np.asarray(denominator, dtype=total.dtype) if reduction == "mean" else total
+        return _mean_or_sum(total, denominator, reduction)
 
     @staticmethod
     def backward(ctx, grad_y):
@@ -155,11 +158,28 @@ class CrossEntropy(Function):
         grad_z = p * a.sum(axis=1, keepdims=True) - a
         if ctx.reduction == "none":
             grad_z *= grad_y.reshape(-1, 1)
-        elif ctx.reduction == "mean":
-            grad_z *= grad_y / np.asarray(ctx.denominator, dtype=grad_y.dtype)
         else:
-            grad_z *= grad_y
+            grad_z *= _mean_or_sum_scale(grad_y, ctx.denominator, ctx.reduction)
         return _classes_back(grad_z, ctx.shape), None, None, None
+
+
+def _mean_or_sum(total: np.ndarray, denominator: float, reduction: str) -> np.ndarray:
+    """The summed loss, divided by ``denominator`` for 'mean': 0/0 = NaN when every row
+    was ignored, as PyTorch gives (the mean of nothing)."""
+    if reduction != "mean":
+        return total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / np.asarray(denominator, dtype=total.dtype)
+
+
+def _mean_or_sum_scale(grad_y: np.ndarray, denominator: float, reduction: str) -> np.ndarray:
+    """What the rows' gradients are multiplied by: grad_y, over ``denominator`` for 'mean';
+    0 when the denominator is 0 (every row ignored: nothing to learn, no NaN)."""
+    if reduction != "mean":
+        return grad_y
+    if denominator == 0:
+        return np.zeros_like(grad_y)
+    return grad_y / np.asarray(denominator, dtype=grad_y.dtype)
 
 
 def _target_coefficients(
@@ -253,30 +273,24 @@ class NLLLoss(Function):
         rows_x = _classes_last(x)
         rows = np.arange(labels.size)
         picked = -rows_x[rows, labels] * row_weight
-        ctx.shape, ctx.labels, ctx.row_weight, ctx.reduction = (
-            x.shape,
-            labels,
-            row_weight,
-            reduction,
-        )
-        ctx.denominator = row_weight.sum()
+        ctx.save_for_backward(labels, row_weight)
+        ctx.shape, ctx.reduction = x.shape, reduction
+        ctx.denominator = float(row_weight.sum())
         if reduction == "none":
             return picked.reshape((x.shape[0], *x.shape[2:]))
-        total = picked.sum()
-        return total / ctx.denominator if reduction == "mean" else total
+        return _mean_or_sum(picked.sum(), ctx.denominator, reduction)
 
     @staticmethod
     def backward(ctx, grad_y):
-        n_rows = ctx.labels.size
+        labels, row_weight = ctx.saved_tensors
+        n_rows = labels.size
         grad_rows = np.zeros((n_rows, ctx.shape[1]), dtype=grad_y.dtype)
-        scale = -ctx.row_weight.astype(grad_y.dtype)
+        scale = -row_weight.astype(grad_y.dtype)
         if ctx.reduction == "none":
             scale = scale * grad_y.reshape(-1)
-        elif ctx.reduction == "mean":
-            scale = scale * grad_y / ctx.denominator
         else:
-            scale = scale * grad_y
-        grad_rows[np.arange(n_rows), ctx.labels] = scale
+            scale = scale * _mean_or_sum_scale(grad_y, ctx.denominator, ctx.reduction)
+        grad_rows[np.arange(n_rows), labels] = scale
         return _classes_back(grad_rows, ctx.shape), None, None, None
 
 
@@ -379,6 +393,55 @@ def smooth_l1_loss(
     return _reduce(elementwise.where(size.data < beta, quadratic, linear), reduction)
 
 
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    """log sigmoid(x) = min(x, 0) - log(1 + e^-|x|): e^-|x| <= 1, so nothing overflows."""
+    return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+
+class BinaryCrossEntropyWithLogits(Function):
+    """L = w [(1 - y) x - l log sigmoid(x)],  l = 1 + (pw - 1) y  (the positive weight).
+
+    From -w [pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] with
+    log(1 - sigmoid(x)) = log sigmoid(x) - x. Only log sigmoid(x) is formed, never
+    sigmoid(x) and its log, so it is exact for any x (PyTorch's formula, term for term).
+
+    dL/dx  = w [(pw y + 1 - y) sigmoid(x) - pw y]   (sigmoid(x) - y when pw = 1)
+    dL/dy  = w [log sigmoid(-x) - pw log sigmoid(x)] (-x when pw = 1)
+    dL/dw  = L / w,   dL/dpw = -w y log sigmoid(x)
+    """
+
+    @staticmethod
+    def forward(ctx, x, y, weight, pos_weight):
+        log_sig = _log_sigmoid(x)
+        ctx.save_for_backward(x, y, weight, pos_weight, log_sig)
+        log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+        loss = (1 - y) * x - log_weight * log_sig
+        return loss if weight is None else loss * weight
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, y, weight, pos_weight, log_sig = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        g = grad_y if weight is None else grad_y * weight
+        pw = 1 if pos_weight is None else pos_weight
+        grads = [None, None, None, None]
+        if needs[0]:
+            s = activation.stable_sigmoid(x)
+            grads[0] = g * ((pw * y + 1 - y) * s - pw * y)
+        if needs[1]:
+            grads[1] = g * ((log_sig - x) - pw * log_sig)  # log sigmoid(-x) = log sigmoid(x) - x
+        if needs[2]:
+            log_weight = 1 if pos_weight is None else 1 + (pos_weight - 1) * y
+            grads[2] = grad_y * ((1 - y) * x - log_weight * log_sig)
+        if needs[3]:
+            grads[3] = -g * y * log_sig
+        inputs = (x, y, weight, pos_weight)
+        return tuple(
+            None if grad is None else unbroadcast(grad, np.shape(value))
+            for grad, value in zip(grads, inputs)
+        )
+
+
 def binary_cross_entropy_with_logits(
     input: Tensor,  # noqa: A002
     target: Any,
@@ -388,13 +451,13 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """Binary cross-entropy of logits x against targets y in [0, 1], stable for any x.
 
-    -[pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] with log sigmoid(x) = -softplus(-x)
-    and log(1 - sigmoid(x)) = -softplus(x) = -x - softplus(-x) becomes
+    -[pw y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))] with log(1 - sigmoid(x)) =
+    log sigmoid(x) - x becomes
 
-        (1 - y) x + (1 + (pw - 1) y) softplus(-x)
+        (1 - y) x - (1 + (pw - 1) y) log sigmoid(x)
 
     which never forms sigmoid(x) and so never takes log(0). The gradient is
-    sigmoid(x) - y when pw = 1.
+    sigmoid(x) - y when pw = 1. See ``BinaryCrossEntropyWithLogits``.
     """
     name = "binary_cross_entropy_with_logits"
     target = _regression_args(name, input, target, reduction)
@@ -403,13 +466,54 @@ def binary_cross_entropy_with_logits(
             f"{name}: target must be float (0./1. or probabilities), got dtype {target.dtype}; "
             "convert with .float()"
         )
-    log_weight = 1.0
-    if pos_weight is not None:
-        log_weight = 1 + (pos_weight - 1) * target
-    loss = (1 - target) * input + log_weight * activation.softplus(-input)
-    if weight is not None:
-        loss = loss * weight
+    loss = BinaryCrossEntropyWithLogits.apply(
+        *elementwise.promote(input, target, weight, pos_weight)
+    )
     return _reduce(loss, reduction)
+
+
+# PyTorch's floor for p (1 - p) in the BCE gradient: 1e-12 as a C float, so 9.9999998e-13
+_BCE_EPSILON = np.float32(1e-12)
+
+
+class BinaryCrossEntropy(Function):
+    """L = -w [y max(log p, -100) + (1 - y) max(log(1 - p), -100)] for probabilities p.
+
+    The logs are clamped at -100 as in PyTorch, so p = 0 or 1 gives a large finite loss
+    instead of inf. dL/dp = w (p - y) / (p (1 - p)), with the denominator kept at least
+    1e-12 (PyTorch's rule, in float32), so the gradient at p = 0 or 1 is finite too.
+    dL/dy = w (log(1 - p) - log p) (unclamped: +-inf at p = 0 or 1, as PyTorch), dL/dw = L / w.
+    """
+
+    @staticmethod
+    def forward(ctx, p, y, weight):
+        with np.errstate(divide="ignore"):  # log(0) = -inf is what the clamp is for
+            log_p = np.maximum(np.log(p), -100)
+            log_q = np.maximum(np.log1p(-p), -100)
+        ctx.save_for_backward(p, y, weight)
+        loss = -(y * log_p + (1 - y) * log_q)
+        return loss if weight is None else loss * weight
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        p, y, weight = ctx.saved_tensors
+        g = grad_y if weight is None else grad_y * weight
+        grads = [None, None, None]
+        if ctx.needs_input_grad[0]:
+            grads[0] = g * (p - y) / np.maximum(p * (1 - p), _BCE_EPSILON.astype(p.dtype))
+        if ctx.needs_input_grad[1] or ctx.needs_input_grad[2]:
+            with np.errstate(divide="ignore"):  # the log-odds of p = 0 or 1 are +-inf
+                log_p, log_q = np.log(p), np.log1p(-p)
+            if ctx.needs_input_grad[1]:
+                grads[1] = g * (log_q - log_p)
+            if ctx.needs_input_grad[2]:
+                clamped = np.maximum(log_p, -100), np.maximum(log_q, -100)
+                grads[2] = -grad_y * (y * clamped[0] + (1 - y) * clamped[1])
+        inputs = (p, y, weight)
+        return tuple(
+            None if grad is None else unbroadcast(grad, np.shape(value))
+            for grad, value in zip(grads, inputs)
+        )
 
 
 def binary_cross_entropy(
@@ -419,8 +523,8 @@ def binary_cross_entropy(
     reduction: str = "mean",
 ) -> Tensor:
     """-[y log p + (1 - y) log(1 - p)] for probabilities p; each log is clamped at -100 as
-    in PyTorch, so p = 0 or 1 gives a large finite loss instead of inf. Prefer
-    ``binary_cross_entropy_with_logits``, which is stable without clamping."""
+    in PyTorch, so p = 0 or 1 gives a large finite loss (and gradient) instead of inf.
+    Prefer ``binary_cross_entropy_with_logits``, which is stable without clamping."""
     name = "binary_cross_entropy"
     target = _regression_args(name, input, target, reduction)
     p = input.data
@@ -429,12 +533,7 @@ def binary_cross_entropy(
             f"{name}: input must be probabilities in [0, 1], got values from {p.min():.4g} "
             f"to {p.max():.4g}; for logits use binary_cross_entropy_with_logits"
         )
-    with np.errstate(divide="ignore"):
-        log_p = elementwise.clamp(elementwise.log(input), min=-100.0)
-        log_q = elementwise.clamp(elementwise.log(1 - input), min=-100.0)
-    loss = -(target * log_p + (1 - target) * log_q)
-    if weight is not None:
-        loss = loss * weight
+    loss = BinaryCrossEntropy.apply(*elementwise.promote(input, target, weight))
     return _reduce(loss, reduction)
 
 

@@ -16,14 +16,6 @@ from glassnet.autograd.tensor import Tensor
 from glassnet.ops import activation, elementwise, linalg, reduce, shape
 
 
-def _compare(ufunc: Any) -> Any:
-    def compare(self: Tensor, other: Any) -> Tensor:
-        other = other.data if isinstance(other, Tensor) else other
-        return Tensor._make(np.asarray(ufunc(self.data, other)))
-
-    return compare
-
-
 def _swap(fn: Any) -> Any:
     def reflected(self: Tensor, other: Any) -> Tensor:
         return fn(other, self)
@@ -57,12 +49,12 @@ OPERATORS = {
     "__neg__": elementwise.neg,
     "__abs__": elementwise.abs,
     "__getitem__": shape.getitem,
-    "__lt__": _compare(np.less),
-    "__le__": _compare(np.less_equal),
-    "__gt__": _compare(np.greater),
-    "__ge__": _compare(np.greater_equal),
-    "__eq__": _compare(np.equal),
-    "__ne__": _compare(np.not_equal),
+    "__lt__": elementwise.lt,
+    "__le__": elementwise.le,
+    "__gt__": elementwise.gt,
+    "__ge__": elementwise.ge,
+    "__eq__": elementwise.eq,
+    "__ne__": elementwise.ne,
 }
 
 METHODS = {

@@ -15,6 +15,7 @@ import numpy as np
 
 from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
+from glassnet.ops.checks import require_float
 from glassnet.ops.dims import normalize_dim, normalize_dims
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
@@ -51,11 +52,14 @@ class Mean(Function):
     def forward(ctx, x, axes, keepdim):
         ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
         ctx.n = _count(x.shape, axes)
+        if ctx.n == 0:  # the mean of nothing is NaN (PyTorch's answer), without NumPy's warning
+            return np.full(np.sum(x, axis=axes, keepdims=keepdim).shape, np.nan, dtype=x.dtype)
         return x.mean(axis=axes, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, grad_y):
-        return _spread(grad_y / ctx.n, ctx.axes, ctx.keepdim, ctx.shape)
+        # n = 0 leaves nothing to spread over; dividing by 1 then avoids a 1/0 warning
+        return _spread(grad_y / builtins.max(ctx.n, 1), ctx.axes, ctx.keepdim, ctx.shape)
 
 
 def _select(ctx, x, axes, keepdim, y):
@@ -105,51 +109,74 @@ class Var(Function):
 
     dy/dx_i = 2 (x_i - m) / (n - correction): the terms through m cancel, because the
     deviations sum to zero.
+
+    With n <= correction the divisor is taken as 0 (PyTorch's rule): the variance is NaN
+    for constant input (0/0) and inf otherwise, and the gradient is PyTorch's too (see
+    ``_variance_backward``).
     """
 
     @staticmethod
-    def forward(ctx, x, axes, correction, keepdim):
-        deviation = x - x.mean(axis=axes, keepdims=True)
-        ctx.divisor = builtins.max(_count(x.shape, axes) - correction, 0)
+    def forward(ctx, x, axes, correction, keepdim, all_dims=False):
+        deviation, variance = _variance_forward(ctx, x, axes, correction, all_dims)
         ctx.save_for_backward(deviation)
-        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return (deviation * deviation).sum(axis=axes, keepdims=keepdim) / np.asarray(
-                ctx.divisor, dtype=x.dtype
-            )
+        ctx.keepdim = keepdim
+        return variance if keepdim else np.squeeze(variance, axis=axes)
 
     @staticmethod
     def backward(ctx, grad_y):
         (deviation,) = ctx.saved_tensors
-        # n - correction <= 0 (one value, unbiased): the forward is nan, and so is the
-        # gradient, as in PyTorch; a Python 2.0 / 0 would raise ZeroDivisionError instead
-        with np.errstate(divide="ignore", invalid="ignore"):
-            scale = 2.0 / np.asarray(ctx.divisor, dtype=grad_y.dtype)
-            return _spread(grad_y, ctx.axes, ctx.keepdim, ctx.shape) * deviation * scale
+        return _variance_backward(ctx, grad_y, deviation, ctx.keepdim)
 
 
 class Std(Function):
-    """y = sqrt(var(x)).   dy/dx_i = (x_i - m) / ((n - correction) y)."""
+    """y = sqrt(var(x)).   dy/dx_i = (x_i - m) / ((n - correction) y).
+
+    That is dvar/dx_i times 1 / (2y); at y = 0 (constant input) PyTorch takes 1 / (2y) as
+    0, so the gradient there is 0, not 0/0.
+    """
 
     @staticmethod
-    def forward(ctx, x, axes, correction, keepdim):
-        deviation = x - x.mean(axis=axes, keepdims=True)
-        ctx.divisor = builtins.max(_count(x.shape, axes) - correction, 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            y = np.sqrt(
-                (deviation * deviation).sum(axis=axes, keepdims=True)
-                / np.asarray(ctx.divisor, dtype=x.dtype)
-            )
+    def forward(ctx, x, axes, correction, keepdim, all_dims=False):
+        deviation, variance = _variance_forward(ctx, x, axes, correction, all_dims)
+        y = np.sqrt(variance)
         ctx.save_for_backward(deviation, y)
-        ctx.shape, ctx.axes, ctx.keepdim = x.shape, axes, keepdim
+        ctx.keepdim = keepdim
         return y if keepdim else np.squeeze(y, axis=axes)
 
     @staticmethod
     def backward(ctx, grad_y):
         deviation, y = ctx.saved_tensors
-        grad = _spread(grad_y, ctx.axes, ctx.keepdim, ctx.shape)
-        with np.errstate(divide="ignore", invalid="ignore"):  # nan where y is, as in PyTorch
-            return grad * deviation / (y * np.asarray(ctx.divisor, dtype=grad_y.dtype))
+        g = grad_y if ctx.keepdim else np.expand_dims(grad_y, ctx.axes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            grad_var = np.where(y == 0, 0, g / (2 * y)).astype(grad_y.dtype, copy=False)
+        return _variance_backward(ctx, grad_var, deviation, True)
+
+
+def _variance_forward(ctx, x, axes, correction, all_dims):
+    """The deviations x - m and the variance (reduced dims kept) for Var and Std."""
+    n = _count(x.shape, axes)
+    ctx.shape, ctx.axes, ctx.dof = x.shape, axes, n - correction
+    ctx.all_dims = all_dims or x.ndim == 0
+    # n = 0 makes the mean 0/0, n <= correction the divisor 0: NaN or inf, as in PyTorch
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deviation = x - x.sum(axis=axes, keepdims=True) / np.asarray(n, dtype=x.dtype)
+        squares = (deviation * deviation).sum(axis=axes, keepdims=True)
+        return deviation, squares / np.asarray(builtins.max(ctx.dof, 0), dtype=x.dtype)
+
+
+def _variance_backward(ctx, grad_var, deviation, keepdim):
+    """PyTorch's var_backward: grad_var spread over the inputs times 2 (x - m) / dof.
+
+    Its edges, kept so results agree: reducing over all dims with dof = n - correction
+    <= 0 gives NaN where x equals the mean and inf elsewhere; with ``dim`` given, the
+    factor 2 / dof is used as it is (inf at dof = 0, negative for dof < 0).
+    """
+    grad = _spread(grad_var, ctx.axes, keepdim, ctx.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):  # 0 * inf, 2 / 0: as PyTorch
+        if ctx.all_dims and ctx.dof <= 0:
+            return grad * np.where(deviation == 0, np.nan, np.inf).astype(grad.dtype)
+        scale = np.asarray(np.divide(2.0, ctx.dof), dtype=grad.dtype)
+        return grad * deviation * scale
 
 
 class LogSumExp(Function):
@@ -162,9 +189,10 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, axes, keepdim):
-        m = x.max(axis=axes, keepdims=True)
+        m = x.max(axis=axes, keepdims=True, initial=-np.inf)  # -inf over an empty dim
         m = np.where(np.isfinite(m), m, 0)  # all -inf (or an inf) row: nothing to shift by
-        y = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
+        with np.errstate(divide="ignore"):  # an empty or all -inf sum: log 0 = -inf
+            y = np.log(np.exp(x - m).sum(axis=axes, keepdims=True)) + m
         ctx.save_for_backward(x, y)
         ctx.axes, ctx.keepdim = axes, keepdim
         return y if keepdim else np.squeeze(y, axis=axes)
@@ -172,7 +200,8 @@ class LogSumExp(Function):
     @staticmethod
     def backward(ctx, grad_y):
         x, y = ctx.saved_tensors
-        return _spread(grad_y, ctx.axes, ctx.keepdim, x.shape) * np.exp(x - y)
+        with np.errstate(invalid="ignore"):  # -inf - (-inf) for an all -inf row, as PyTorch
+            return _spread(grad_y, ctx.axes, ctx.keepdim, x.shape) * np.exp(x - y)
 
 
 # ------------------------------------------------------------------ the functions users call
@@ -186,16 +215,9 @@ def sum(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:  # noqa: A
     return _reduce(Sum, x, dim, keepdim, "sum")
 
 
-def _require_float(x: Tensor, name: str) -> None:
-    if x.dtype.kind != "f":
-        raise TypeError(
-            f"{name}() needs a floating-point tensor, got dtype {x.dtype}; convert with .float()"
-        )
-
-
 def mean(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim`` (an int, a tuple of ints, or None for all)."""
-    _require_float(x, "mean")
+    require_float(x, "mean()")
     return _reduce(Mean, x, dim, keepdim, "mean")
 
 
@@ -241,19 +263,21 @@ def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | Ma
 
 def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
     """Variance over ``dim``, dividing by n - correction (1: unbiased, PyTorch's default)."""
-    _require_float(x, "var")
-    return _reduce(Var, x, dim, keepdim, "var", correction)
+    require_float(x, "var()")
+    axes = normalize_dims(dim, x.ndim, "var")
+    return Var.apply(x, axes, correction, keepdim, all_dims=dim is None)
 
 
 def std(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
     """Standard deviation over ``dim``, dividing by n - correction."""
-    _require_float(x, "std")
-    return _reduce(Std, x, dim, keepdim, "std", correction)
+    require_float(x, "std()")
+    axes = normalize_dims(dim, x.ndim, "std")
+    return Std.apply(x, axes, correction, keepdim, all_dims=dim is None)
 
 
 def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, without overflow."""
-    _require_float(x, "logsumexp")
+    require_float(x, "logsumexp()")
     return _reduce(LogSumExp, x, dim, keepdim, "logsumexp")
 
 

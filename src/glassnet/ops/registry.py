@@ -116,6 +116,22 @@ _op(
     (3, 4),
 )
 _op("nll_loss", loss.NLLLoss, lambda z: loss.nll_loss(z, _LABELS), (3, 4))
+_op(
+    "binary_cross_entropy",
+    loss.BinaryCrossEntropy,
+    lambda x, y: loss.binary_cross_entropy(A.sigmoid(x), A.sigmoid(y)),
+    (3, 4),
+    (3, 4),
+)
+_op(
+    "binary_cross_entropy_with_logits",
+    loss.BinaryCrossEntropyWithLogits,
+    lambda x, y: loss.binary_cross_entropy_with_logits(
+        x, A.sigmoid(y), pos_weight=Tensor(np.arange(1.0, 5.0))
+    ),
+    (3, 4),
+    (3, 4),
+)
 _op("normalize", norm.Normalize, lambda x: norm.Normalize.apply(x, (1,), 1e-5), (3, 4))
 _op(
     "embedding",

@@ -47,7 +47,7 @@ class Permute(Function):
 
     @staticmethod
     def forward(ctx, x, dims):
-        ctx.inverse = tuple(np.argsort(dims))
+        ctx.inverse = tuple(int(d) for d in np.argsort(dims))
         return np.transpose(x, dims)
 
     @staticmethod
@@ -78,16 +78,18 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx, x, index):
-        ctx.shape, ctx.index = x.shape, index
+        ctx.shape = x.shape
+        ctx.save_for_backward(index)  # it may hold index arrays
         return x[index]
 
     @staticmethod
     def backward(ctx, grad_y):
+        (index,) = ctx.saved_tensors
         grad_x = np.zeros(ctx.shape, dtype=grad_y.dtype)
-        if _may_repeat(ctx.index):
-            np.add.at(grad_x, ctx.index, grad_y)
+        if _may_repeat(index):
+            np.add.at(grad_x, index, grad_y)
         else:
-            grad_x[ctx.index] = grad_y
+            grad_x[index] = grad_y
         return grad_x
 
 
@@ -103,7 +105,7 @@ class Cat(Function):
     @staticmethod
     def forward(ctx, *xs, dim):
         ctx.dim = dim
-        ctx.bounds = np.cumsum([x.shape[dim] for x in xs])[:-1]
+        ctx.bounds = [int(b) for b in np.cumsum([x.shape[dim] for x in xs])[:-1]]
         return np.concatenate(xs, axis=dim)
 
     @staticmethod
@@ -195,6 +197,12 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
     lead = len(sizes) - x.ndim
     if lead < 0:
         raise ValueError(f"expand: cannot expand shape {x.shape} to fewer dimensions {sizes}")
+    if -1 in sizes[:lead]:
+        raise ValueError(
+            f"expand: size -1 at dim {sizes.index(-1)} of {sizes} is a new leading dimension of "
+            f"a tensor of shape {x.shape}, which has no size to keep; give that size "
+            "explicitly (PyTorch refuses -1 there too)"
+        )
     shape = tuple(x.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     try:
         np.broadcast_shapes(x.shape, shape)
@@ -207,7 +215,17 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
 
 def getitem(x: Tensor, index: Any) -> Tensor:
     """``x[index]`` with slices, ints, None, ``...``, integer and boolean arrays or tensors."""
-    return GetItem.apply(x, _unwrap_index(index))
+    return GetItem.apply(x, _empty_as_integers(_unwrap_index(index)))
+
+
+def _empty_as_integers(index: Any) -> Any:
+    """An empty list selects nothing, as in PyTorch (``x[[]]``); NumPy reads ``[]`` as a
+    float array, which it refuses as an index, so make it an empty integer array."""
+    if isinstance(index, tuple):
+        return tuple(_empty_as_integers(part) for part in index)
+    if isinstance(index, np.ndarray) and index.size == 0 and index.dtype.kind == "f":
+        return index.astype(np.int64)
+    return index
 
 
 def _check_joinable(xs: Any, name: str) -> list[Tensor]:

@@ -167,16 +167,21 @@ def fit(
         batches = _progress(train_loader, show, f"epoch {epoch}/{epochs}", _length(train_loader))
         for batch, (x, y) in enumerate(batches, start=1):
             optimizer.zero_grad()
-            output = model(x)
-            # The output is checked before the loss: a loss refuses NaN input with its own
-            # error, but the advice that matters here is about the learning rate.
-            if not np.isfinite(output.data).all():
-                raise _diverged("model's output", float("nan"), epoch, batch, lr, history)
-            loss = loss_fn(output, y)
-            value = float(loss.item())
-            if not math.isfinite(value):
-                raise _diverged("loss", value, epoch, batch, lr, history)
-            loss.backward()
+            # Overflow to inf or NaN is caught just below, with advice on what to change;
+            # NumPy's warnings about it would only print noise before that message.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                output = model(x)
+                # The output is checked before the loss: a loss refuses NaN input with its
+                # own error, but the advice that matters here is about the learning rate.
+                finite = np.isfinite(output.data)
+                if not finite.all():
+                    bad = float(output.data[~finite].flat[0])
+                    raise _diverged("model's output", bad, epoch, batch, lr, history)
+                loss = loss_fn(output, y)
+                value = float(loss.item())
+                if not math.isfinite(value):
+                    raise _diverged("loss", value, epoch, batch, lr, history)
+                loss.backward()
             if max_grad_norm is not None:
                 clip_grad_norm_(model.parameters(), max_grad_norm)
             optimizer.step()
