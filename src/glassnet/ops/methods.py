@@ -12,7 +12,7 @@ import numpy as np
 
 from glassnet.autograd.grad_mode import is_grad_enabled
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops import activation, elementwise, linalg, reduce, shape
+from glassnet.ops import activation, elementwise, indexing, linalg, reduce, shape
 
 
 def _compare(ufunc: Any) -> Any:
@@ -132,6 +132,19 @@ METHODS = {
     "unsqueeze": shape.unsqueeze,
     "flatten": shape.flatten,
     "expand": shape.expand,
+    "clone": shape.clone,
+    "flip": shape.flip,
+    "repeat": shape.repeat,
+    "split": shape.split,
+    "chunk": shape.chunk,
+    "unbind": shape.unbind,
+    # indexing
+    "gather": indexing.gather,
+    "scatter_add": indexing.scatter_add,
+    "index_select": indexing.index_select,
+    "masked_fill": indexing.masked_fill,
+    "tril": indexing.tril,
+    "triu": indexing.triu,
     # linear algebra
     "matmul": _matmul,
     # activations
