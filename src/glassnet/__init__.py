@@ -20,6 +20,7 @@ from glassnet.autograd import (
 from glassnet.autograd.creation import (
     arange,
     bool_,
+    double,
     empty,
     eye,
     float16,
@@ -27,21 +28,29 @@ from glassnet.autograd.creation import (
     float64,
     from_numpy,
     full,
+    half,
     int8,
     int16,
     int32,
     int64,
     linspace,
+    long,
     ones,
     ones_like,
     rand,
     randint,
     randn,
     randperm,
+    short,
     uint8,
     zeros,
     zeros_like,
 )
+
+# PyTorch's dtype names that are also Python builtins: gn.int, gn.float, gn.bool
+from glassnet.autograd.creation import bool_ as bool
+from glassnet.autograd.creation import float32 as float
+from glassnet.autograd.creation import int32 as int
 from glassnet.autograd.random import default_generator, manual_seed
 from glassnet.ops.activation import (
     elu,
@@ -55,6 +64,7 @@ from glassnet.ops.activation import (
     softplus,
     tanh,
 )
+from glassnet.ops.device import device
 from glassnet.ops.elementwise import (
     abs,
     add,
@@ -145,6 +155,7 @@ __all__ = [
     "argmax",
     "argmin",
     "autograd",
+    "bool",
     "bool_",
     "cat",
     "chunk",
@@ -152,7 +163,9 @@ __all__ = [
     "clone",
     "data",
     "default_generator",
+    "device",
     "div",
+    "double",
     "elu",
     "empty",
     "enable_grad",
@@ -164,6 +177,7 @@ __all__ = [
     "fit",
     "flatten",
     "flip",
+    "float",
     "float16",
     "float32",
     "float64",
@@ -172,8 +186,10 @@ __all__ = [
     "gather",
     "gelu",
     "gradcheck",
+    "half",
     "index_select",
     "inspect",
+    "int",
     "int8",
     "int16",
     "int32",
@@ -188,6 +204,7 @@ __all__ = [
     "log",
     "log_softmax",
     "logsumexp",
+    "long",
     "manual_seed",
     "masked_fill",
     "matmul",
@@ -217,6 +234,7 @@ __all__ = [
     "save",
     "scatter_add",
     "set_grad_enabled",
+    "short",
     "sigmoid",
     "silu",
     "softmax",

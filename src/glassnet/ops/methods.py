@@ -12,7 +12,7 @@ import numpy as np
 
 from glassnet.autograd.grad_mode import is_grad_enabled
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops import activation, elementwise, indexing, linalg, reduce, shape
+from glassnet.ops import activation, device, elementwise, indexing, linalg, reduce, shape
 
 
 def _compare(ufunc: Any) -> Any:
@@ -61,10 +61,6 @@ def _matmul(a: Any, b: Any) -> Tensor:
     return linalg.matmul(a, b)
 
 
-def _to(self: Tensor, dtype: Any) -> Tensor:
-    return elementwise.cast(self, dtype)
-
-
 OPERATORS = {
     "__add__": elementwise.add,
     "__radd__": _swap(elementwise.add),
@@ -108,7 +104,15 @@ METHODS = {
     "clamp": elementwise.clamp,
     "maximum": elementwise.maximum,
     "minimum": elementwise.minimum,
-    "to": _to,
+    "to": device.to,
+    "cpu": device.cpu,
+    "cuda": device.cuda,
+    # properties, installed like the methods: every tensor is on the CPU
+    "device": property(lambda self: device.CPU),
+    "is_cuda": property(lambda self: False),
+    "int": lambda self: elementwise.cast(self, np.int32),
+    "half": lambda self: elementwise.cast(self, np.float16),
+    "short": lambda self: elementwise.cast(self, np.int16),
     "fill_": _fill,
     "zero_": lambda self: _fill(self, 0),
     # reductions
