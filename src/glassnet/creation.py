@@ -17,6 +17,9 @@ from glassnet.random import resolve_generator
 float16, float32, float64 = np.float16, np.float32, np.float64
 int8, int16, int32, int64, uint8 = np.int8, np.int16, np.int32, np.int64, np.uint8
 bool_ = np.bool_
+# PyTorch's other names for them. `int`, `float` and `bool` would shadow Python's builtins in
+# this module, so glassnet/__init__.py binds those three (to int32, float32 and bool_).
+long, double, half, short = int64, float64, float16, int16
 
 
 def _size(size: tuple[Any, ...]) -> tuple[int, ...]:

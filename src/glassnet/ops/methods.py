@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops import activation, elementwise, linalg, reduce, shape
+from glassnet.ops import activation, device, elementwise, indexing, linalg, reduce, shape
 
 
 def _swap(fn: Any) -> Any:
@@ -27,10 +27,6 @@ def _matmul(a: Any, b: Any) -> Tensor:
     a = a if isinstance(a, Tensor) else Tensor(a)
     b = b if isinstance(b, Tensor) else Tensor(b)
     return linalg.matmul(a, b)
-
-
-def _to(self: Tensor, dtype: Any) -> Tensor:
-    return elementwise.cast(self, dtype)
 
 
 OPERATORS = {
@@ -72,7 +68,15 @@ METHODS = {
     "clamp": elementwise.clamp,
     "maximum": elementwise.maximum,
     "minimum": elementwise.minimum,
-    "to": _to,
+    "to": device.to,
+    "cpu": device.cpu,
+    "cuda": device.cuda,
+    # properties, installed like the methods: every tensor is on the CPU
+    "device": property(lambda self: device.CPU),
+    "is_cuda": property(lambda self: False),
+    "int": lambda self: elementwise.cast(self, np.int32),
+    "half": lambda self: elementwise.cast(self, np.float16),
+    "short": lambda self: elementwise.cast(self, np.int16),
     # reductions
     "sum": reduce.sum,
     "mean": reduce.mean,
@@ -94,6 +98,19 @@ METHODS = {
     "unsqueeze": shape.unsqueeze,
     "flatten": shape.flatten,
     "expand": shape.expand,
+    "clone": shape.clone,
+    "flip": shape.flip,
+    "repeat": shape.repeat,
+    "split": shape.split,
+    "chunk": shape.chunk,
+    "unbind": shape.unbind,
+    # indexing
+    "gather": indexing.gather,
+    "scatter_add": indexing.scatter_add,
+    "index_select": indexing.index_select,
+    "masked_fill": indexing.masked_fill,
+    "tril": indexing.tril,
+    "triu": indexing.triu,
     # linear algebra
     "matmul": _matmul,
     # activations

@@ -17,7 +17,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops import activation, elementwise, embedding, linalg, loss, norm, reduce, shape
+from glassnet.ops import (
+    activation,
+    elementwise,
+    embedding,
+    indexing,
+    linalg,
+    loss,
+    norm,
+    reduce,
+    shape,
+)
 
 
 @dataclass(frozen=True)
@@ -91,6 +101,9 @@ _op("expand", S.Expand, lambda x: S.expand(x, 2, 3, 4), (3, 1))
 _op("getitem", S.GetItem, lambda x: S.getitem(x, ([0, 2, 0], slice(1, 3))), (3, 4))
 _op("cat", S.Cat, lambda a, b: S.cat([a, b], dim=1), (3, 2), (3, 4))
 _op("stack", S.Stack, lambda a, b: S.stack([a, b], dim=0), (3, 4), (3, 4))
+_op("clone", S.Clone, S.clone, (3, 4))
+_op("flip", S.Flip, lambda x: S.flip(x, (0, 2)), (2, 3, 4))
+_op("repeat", S.Repeat, lambda x: S.repeat(x, 2, 1, 3), (3, 4))
 
 # ------------------------------------------------------------------ linear algebra
 _op("matmul", L.MatMul, L.matmul, (2, 3, 4), (4, 5))
@@ -139,3 +152,15 @@ _op(
     lambda w: embedding.embedding(np.array([1, 3, 1]), w),
     (5, 2),
 )
+
+# ------------------------------------------------------------------ indexing
+# indices that repeat, so that the gradients added at one place are checked too
+_GATHER = np.array([[0, 3, 0], [2, 2, 1], [1, 0, 3]])
+_MASK = np.array([[True, False, False, True], [False, True, True, False], [False] * 4])
+IX = indexing
+_op("gather", IX.Gather, lambda x: IX.gather(x, 1, _GATHER), (3, 4))
+_op("scatter_add", IX.ScatterAdd, lambda x, s: IX.scatter_add(x, 1, _GATHER, s), (3, 4), (3, 3))
+_op("index_select", IX.IndexSelect, lambda x: IX.index_select(x, 0, [2, 0, 2]), (3, 4))
+_op("masked_fill", IX.MaskedFill, lambda x, v: IX.masked_fill(x, _MASK, v), (3, 4), ())
+_op("tril", IX.Tril, lambda x: IX.tril(x, -1), (2, 3, 4))
+_op("triu", IX.Triu, lambda x: IX.triu(x, 1), (2, 3, 4))

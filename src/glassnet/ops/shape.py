@@ -6,6 +6,7 @@ back where its value came from: reshape it back, transpose it back, scatter it b
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -126,6 +127,56 @@ class Stack(Function):
         return tuple(np.moveaxis(grad_y, ctx.dim, 0))
 
 
+class Clone(Function):
+    """y = a copy of x.   dy/dx = 1 for every element, so grad_x = grad_y."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return grad_y
+
+
+class Flip(Function):
+    """y = x reversed along ``dims``.   Reversing twice is the identity: grad_x = grad_y flipped.
+
+    The output is a copy, as in PyTorch (a NumPy flip would be a view sharing x's memory).
+    """
+
+    @staticmethod
+    def forward(ctx, x, dims):
+        ctx.dims = dims
+        return np.flip(x, dims).copy()
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return np.flip(grad_y, ctx.dims)
+
+
+class Repeat(Function):
+    """y = x tiled ``sizes[d]`` times along dim d.   grad_x = grad_y summed over the copies.
+
+    As np.tile, extra leading sizes add dims. With x padded to shape (s0, s1, ..) and sizes
+    (r0, r1, ..), y viewed as (r0, s0, r1, s1, ..) holds at [k0, j0, k1, j1, ..] the value
+    x[j0, j1, ..] for every copy (k0, k1, ..). So grad_x = grad_y viewed that way, summed
+    over the copy axes k.
+    """
+
+    @staticmethod
+    def forward(ctx, x, sizes):
+        padded = (1,) * (len(sizes) - x.ndim) + x.shape
+        ctx.shape, ctx.padded, ctx.sizes = x.shape, padded, sizes
+        return np.tile(x.reshape(padded), sizes)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        copies_and_sizes = tuple(n for pair in zip(ctx.sizes, ctx.padded) for n in pair)
+        copy_axes = tuple(range(0, 2 * len(ctx.sizes), 2))
+        return grad_y.reshape(copies_and_sizes).sum(axis=copy_axes).reshape(ctx.shape)
+
+
 # ------------------------------------------------------------------ the functions users call
 def _shape_arg(shape: tuple[Any, ...]) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -162,13 +213,18 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     return Permute.apply(x, dims)
 
 
-def squeeze(x: Tensor, dim: int | None = None) -> Tensor:
-    """Remove dimensions of size 1 (only ``dim``, if given and of size 1, as in PyTorch)."""
+def squeeze(x: Tensor, dim: int | tuple[int, ...] | list[int] | None = None) -> Tensor:
+    """Remove dimensions of size 1: all of them, or those among ``dim`` (an int or, as in
+    PyTorch 2, a tuple of ints); a named dim whose size is not 1 stays, as in PyTorch."""
     if dim is None:
-        shape = tuple(n for n in x.shape if n != 1)
+        dims = tuple(range(x.ndim))
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(normalize_dim(d, x.ndim, "squeeze") for d in dim)
+        if len(set(dims)) != len(dims):
+            raise ValueError(f"squeeze: dim {tuple(dim)} names a dimension more than once")
     else:
-        d = normalize_dim(dim, x.ndim, "squeeze")
-        shape = x.shape if x.ndim == 0 or x.shape[d] != 1 else x.shape[:d] + x.shape[d + 1 :]
+        dims = (normalize_dim(dim, x.ndim, "squeeze"),)
+    shape = tuple(n for i, n in enumerate(x.shape) if n != 1 or i not in dims)
     return Reshape.apply(x, shape)
 
 
@@ -263,3 +319,107 @@ def stack(tensors: Any, dim: int = 0) -> Tensor:
                 "all must have the same shape"
             )
     return Stack.apply(*xs, dim=normalize_dim(dim, xs[0].ndim + 1, "stack"))
+
+
+# ------------------------------------------------------------------ copies, flips, tiles
+def clone(input: Tensor) -> Tensor:  # noqa: A002 - PyTorch's name
+    """A copy with its own memory; the gradient passes straight through to ``input``."""
+    return Clone.apply(input)
+
+
+def flip(input: Tensor, *dims: Any) -> Tensor:  # noqa: A002
+    """Reverse the order of elements along ``dims``: ``flip(x, 0)``, ``flip(x, (0, 1))`` or,
+    as a method, ``x.flip(0, 1)``."""
+    axes = tuple(normalize_dim(d, input.ndim, "flip") for d in _shape_arg(dims))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"flip: dims {_shape_arg(dims)} name a dimension more than once")
+    return Flip.apply(input, axes)
+
+
+def repeat(input: Tensor, *sizes: Any) -> Tensor:  # noqa: A002
+    """Tile ``input``: ``sizes[d]`` copies along dim d, as ``np.tile`` and PyTorch's
+    ``Tensor.repeat``; more sizes than dims add leading dims.
+
+    Raises:
+        ValueError: fewer sizes than input has dims, or a negative size.
+    """
+    sizes = _shape_arg(sizes)
+    if len(sizes) < input.ndim:
+        raise ValueError(
+            f"repeat: got {len(sizes)} sizes {sizes} for a tensor with {input.ndim} "
+            f"dimensions (shape {input.shape}); give one size per dimension (1 keeps it)"
+        )
+    if any(s < 0 for s in sizes):
+        raise ValueError(f"repeat: sizes must be non-negative, got {sizes}")
+    return Repeat.apply(input, tuple(int(s) for s in sizes))
+
+
+# ------------------------------------------------------------------ pieces: slices of getitem
+def _slices_along(x: Tensor, d: int, sizes: list[int]) -> tuple[Tensor, ...]:
+    """Consecutive pieces of ``x`` along dim ``d`` of the given sizes, each ``x[.., a:b]``."""
+    bounds = [0, *itertools.accumulate(sizes)]
+    lead = (slice(None),) * d
+    return tuple(getitem(x, (*lead, slice(a, b))) for a, b in itertools.pairwise(bounds))
+
+
+def _piece_dim(x: Tensor, dim: int, op: str) -> int:
+    if x.ndim == 0:
+        raise ValueError(f"{op}: expects a tensor with at least 1 dimension, got a 0-d tensor")
+    return normalize_dim(dim, x.ndim, op)
+
+
+def split(
+    tensor: Tensor, split_size_or_sections: int | list[int] | tuple[int, ...], dim: int = 0
+) -> tuple[Tensor, ...]:
+    """Cut ``tensor`` along ``dim`` into pieces of ``split_size`` (the last may be smaller),
+    or into pieces of the listed sizes (which must add up to the dim's size).
+
+    Each piece is a slice ``tensor[.., a:b]``, so its gradient lands in its own place.
+
+    Raises:
+        ValueError: a negative size, a size of 0 for a non-empty dim, or listed sizes that
+            do not add up to the dim's size.
+    """
+    d = _piece_dim(tensor, dim, "split")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size < 0 or (size == 0 and n != 0):
+            raise ValueError(
+                f"split: split_size must be positive (0 only for an empty dim), got {size} "
+                f"for dim {dim} of size {n}"
+            )
+        count = max(-(-n // size), 1) if size else 1  # ceil(n / size), at least one piece
+        sizes = [size] * (count - 1) + [n - size * (count - 1)]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes) or sum(sizes) != n:
+            raise ValueError(
+                f"split: the sizes {sizes} must be non-negative and add up to {n}, the size "
+                f"of dim {dim} (shape {tensor.shape})"
+            )
+    return _slices_along(tensor, d, sizes)
+
+
+def chunk(input: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """Cut ``input`` along ``dim`` into ``chunks`` pieces of ceil(n / chunks) elements, the
+    last smaller; as in PyTorch there may be fewer than ``chunks`` pieces (6 into 4 gives
+    3 of 2), except that an empty dim gives ``chunks`` empty pieces.
+
+    Raises:
+        ValueError: chunks is not positive.
+    """
+    d = _piece_dim(input, dim, "chunk")
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be at least 1, got {chunks}")
+    n = input.shape[d]
+    if n == 0:
+        return _slices_along(input, d, [0] * chunks)
+    return split(input, -(-n // chunks), d)
+
+
+def unbind(input: Tensor, dim: int = 0) -> tuple[Tensor, ...]:  # noqa: A002
+    """The slices ``input[.., i]`` along ``dim``, each without that dim, as a tuple."""
+    d = _piece_dim(input, dim, "unbind")
+    lead = (slice(None),) * d
+    return tuple(getitem(input, (*lead, i)) for i in range(input.shape[d]))
