@@ -118,3 +118,17 @@ def test_grad_returns_copies_and_touches_no_grad() -> None:
     (gx,) = gn.autograd.grad(y.sum(), x)
     assert x.grad is None
     np.testing.assert_array_equal(gx.data, [2.0, 2.0])
+
+
+def test_a_retained_gradient_is_the_one_after_the_hooks_as_in_pytorch() -> None:
+    def run(make):
+        x = make([1.0, 2.0])
+        y = x * 2
+        y.retain_grad()  # registered first, still runs after the hook, as in PyTorch
+        y.register_hook(lambda g: g * 10)
+        (y * y).sum().backward()
+        return y.grad.tolist(), x.grad.tolist(), y.retains_grad
+
+    ours = run(lambda v: gn.tensor(v, requires_grad=True))
+    theirs = run(lambda v: torch.tensor(v, requires_grad=True))
+    assert ours == theirs

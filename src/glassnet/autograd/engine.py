@@ -112,6 +112,8 @@ def _run_node(
     if grad is None:  # nothing reached this node: every use sent None
         return [(edge, None, False) for edge in node.edges if edge is not None]
     grad = _run_hooks(node._hooks, grad)
+    if node._retained is not None:
+        _retain(node._retained(), grad)
     if sink is not None:
         sink.see(node, grad)
     saved = node._saved
@@ -193,6 +195,19 @@ def _finish_leaf(leaf: Tensor, grad: np.ndarray, new: bool, sink: _Capture | Non
         with np.errstate(all="ignore"):
             leaf.grad.data = leaf.grad.data + grad
         leaf.grad._bump_version()
+
+
+def _retain(tensor: Tensor | None, grad: np.ndarray) -> None:
+    """Keep a non-leaf tensor's gradient (``retain_grad``): a copy, since the engine goes on
+    using ``grad``; a later backward adds a new array, as for a leaf."""
+    if tensor is None:
+        return
+    if tensor.grad is None:
+        tensor.grad = Tensor._make(grad.copy())
+    else:
+        with np.errstate(all="ignore"):
+            tensor.grad.data = tensor.grad.data + grad
+        tensor.grad._bump_version()
 
 
 class _Capture:

@@ -74,6 +74,7 @@ class Node:
         self._saved_versions: tuple[tuple[tuple[int, ...], list[int], int], ...] = ()
         self._freed = False
         self._hooks: list | None = None
+        self._retained: Any = None  # weak reference to the output, after retain_grad()
         self.output_shape: tuple[int, ...] = ()
         self.output_dtype: np.dtype | None = None
 

@@ -178,23 +178,22 @@ class Tensor:
         return _HookHandle(owner._hooks, hook)
 
     def retain_grad(self) -> None:
-        """Keep ``.grad`` on a non-leaf tensor after backward (leaves keep it anyway)."""
+        """Keep ``.grad`` on a non-leaf tensor after backward (leaves keep it anyway).
+
+        As in PyTorch, the retained gradient is the one after every hook of this tensor
+        ran, and it accumulates over backward calls like a leaf's.
+        """
         if self.grad_fn is None:
             return
         import weakref
 
-        ref = weakref.ref(self)
+        self.grad_fn._retained = weakref.ref(self)
 
-        def _store(grad: Tensor) -> None:
-            target = ref()
-            if target is None:
-                return
-            if target.grad is None:  # a copy: the engine goes on using the array it passed
-                target.grad = Tensor._make(grad.data.copy())
-            else:
-                target.grad = Tensor._make(target.grad.data + grad.data)
-
-        self.register_hook(_store)
+    @property
+    def retains_grad(self) -> bool:
+        """True for a non-leaf tensor whose ``.grad`` is kept (see ``retain_grad``)."""
+        retained = self.grad_fn._retained if self.grad_fn is not None else None
+        return retained is not None and retained() is self
 
     # ----------------------------------------------------------------- array facts
     @property

@@ -246,6 +246,7 @@ class Module:
                 p.grad = None
             elif p.grad is not None:
                 p.grad.data.fill(0)
+                p.grad._bump_version()
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Switch gradient tracking of every parameter (e.g. to freeze a layer)."""
