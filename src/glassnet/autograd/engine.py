@@ -112,8 +112,8 @@ def _run_node(
     if grad is None:  # nothing reached this node: every use sent None
         return [(edge, None, False) for edge in node.edges if edge is not None]
     grad = _run_hooks(node._hooks, grad)
-    if node._retained is not None:
-        _retain(node._retained(), grad)
+    if node._retained is not None and node._retained() is not None:
+        _accumulate(node._retained(), grad, False)  # retain_grad(), after the hooks
     if sink is not None:
         sink.see(node, grad)
     saved = node._saved
@@ -188,22 +188,15 @@ def _finish_leaf(leaf: Tensor, grad: np.ndarray, new: bool, sink: _Capture | Non
         grad, new = _run_hooks(leaf._hooks, grad), False  # a hook may keep what it was given
     if sink is not None:
         sink.see(leaf, grad)
-    elif leaf.grad is None:
-        leaf.grad = Tensor._make(grad if new else grad.copy())
     else:
-        # a new array: whoever kept the old .grad array (a hook, the user) keeps its values
-        with np.errstate(all="ignore"):
-            leaf.grad.data = leaf.grad.data + grad
-        leaf.grad._bump_version()
+        _accumulate(leaf, grad, new)
 
 
-def _retain(tensor: Tensor | None, grad: np.ndarray) -> None:
-    """Keep a non-leaf tensor's gradient (``retain_grad``): a copy, since the engine goes on
-    using ``grad``; a later backward adds a new array, as for a leaf."""
-    if tensor is None:
-        return
+def _accumulate(tensor: Tensor, grad: np.ndarray, new: bool) -> None:
+    """Add ``grad`` to ``tensor.grad`` (a leaf's, or a retained one's, copied unless new).
+    A later sum is a new array: whoever kept the old one (a hook, the user) keeps its values."""
     if tensor.grad is None:
-        tensor.grad = Tensor._make(grad.copy())
+        tensor.grad = Tensor._make(grad if new else grad.copy())
     else:
         with np.errstate(all="ignore"):
             tensor.grad.data = tensor.grad.data + grad
