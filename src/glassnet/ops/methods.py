@@ -12,7 +12,7 @@ import numpy as np
 
 from glassnet.autograd.grad_mode import is_grad_enabled
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops import activation, elementwise, linalg, reduce, shape
+from glassnet.ops import activation, elementwise, linalg, pointwise, reduce, shape, sort
 
 
 def _compare(ufunc: Any) -> Any:
@@ -108,6 +108,14 @@ METHODS = {
     "clamp": elementwise.clamp,
     "maximum": elementwise.maximum,
     "minimum": elementwise.minimum,
+    "sin": pointwise.sin,
+    "cos": pointwise.cos,
+    "log1p": pointwise.log1p,
+    "expm1": pointwise.expm1,
+    "erf": pointwise.erf,
+    "sign": pointwise.sign,
+    "floor": pointwise.floor,
+    "round": pointwise.round,
     "to": _to,
     "fill_": _fill,
     "zero_": lambda self: _fill(self, 0),
@@ -123,6 +131,12 @@ METHODS = {
     "logsumexp": reduce.logsumexp,
     "argmax": reduce.argmax,
     "argmin": reduce.argmin,
+    "cumsum": reduce.cumsum,
+    "prod": reduce.prod,
+    "norm": reduce.norm,
+    # sorting
+    "sort": sort.sort,
+    "topk": sort.topk,
     # shape
     "reshape": shape.reshape,
     "view": shape.reshape,
@@ -134,6 +148,8 @@ METHODS = {
     "expand": shape.expand,
     # linear algebra
     "matmul": _matmul,
+    "outer": linalg.outer,
+    "bmm": linalg.bmm,
     # activations
     "relu": activation.relu,
     "sigmoid": activation.sigmoid,
