@@ -128,8 +128,9 @@ def erf(x: np.ndarray) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     flat = x.reshape(-1)
     a = np.abs(flat)
-    # comparisons with NaN are false, so a NaN falls in no interval and keeps its NaN
-    out = np.where(np.isnan(flat), np.nan, np.copysign(1.0, flat))
+    # +-1 is the answer for |x| >= 6; NaN, in no interval below (comparisons with NaN are
+    # false), keeps sign(NaN) = NaN; every other element is overwritten
+    out = np.sign(flat)
 
     small = np.flatnonzero(a < 0.84375)
     xs = flat.take(small)
