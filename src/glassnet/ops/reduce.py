@@ -194,9 +194,11 @@ class CumSum(Function):
 
 def _exclusive_cumprod(x: np.ndarray, axis: int) -> np.ndarray:
     """out_i = x_0 x_1 ... x_{i-1} along axis (1 for i = 0)."""
-    ones = np.ones_like(np.take(x, [0], axis=axis))
-    shifted = np.concatenate([ones, np.take(x, range(x.shape[axis] - 1), axis=axis)], axis)
-    return np.cumprod(shifted, axis)
+    ones_shape = list(x.shape)
+    ones_shape[axis] = 1
+    shifted = np.concatenate([np.ones(ones_shape, dtype=x.dtype), x], axis)
+    first_n = (slice(None),) * axis + (slice(0, x.shape[axis]),)
+    return np.cumprod(shifted, axis)[first_n]
 
 
 class Prod(Function):
@@ -242,7 +244,7 @@ class Norm(Function):
     @staticmethod
     def forward(ctx, x, p, axes, keepdim):
         a = np.abs(x)
-        m = a.max(axis=axes, keepdims=True)
+        m = a.max(axis=axes, keepdims=True, initial=0)  # initial: the norm of nothing is 0
         if p == np.inf:
             y = m
         else:
@@ -417,7 +419,8 @@ def norm(x: Tensor, p: float | str = "fro", dim: Any = None, keepdim: bool = Fal
             "no nuclear norm and no p <= 0 (count nonzeros with (x != 0).sum())"
         )
     axes = normalize_dims(dim, x.ndim, "norm")
-    _require_elements(x, axes, "norm")
+    if p == np.inf:
+        _require_elements(x, axes, "norm")
     return Norm.apply(x, float(p), axes, keepdim)
 
 
