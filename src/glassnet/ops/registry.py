@@ -65,7 +65,7 @@ def _op(
 
 _LABELS = np.array([0, 2, 1])
 # short names keep one op to one line
-E, R, S, L, A = elementwise, reduce, shape, linalg, activation
+E, R, S, L, A, P = elementwise, reduce, shape, linalg, activation, pointwise
 
 # ------------------------------------------------------------------ elementwise
 _op("add", E.Add, E.add, (3, 4), (4,))
@@ -86,7 +86,6 @@ _op("where", E.Where, lambda a, b: E.where(a.data > 0, a, b), (3, 4), (3, 4))
 _op("to", E.Cast, lambda x: E.cast(x, np.longdouble), (3, 4))
 
 # ------------------------------------------------------------------ unary math
-P = pointwise
 _op("sin", P.Sin, P.sin, (3, 4))
 _op("cos", P.Cos, P.cos, (3, 4))
 _op("log1p", P.Log1p, P.log1p, (3, 4), positive=True)
