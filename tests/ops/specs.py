@@ -792,3 +792,194 @@ spec(
     [(3, 4)],
     lambda x: _torch().stack(x.unbind(1)[::-1]),
 )
+
+
+# ------------------------------------------------------------------ unary math, cumsum, prod,
+# norm, sort, topk, outer, bmm, einsum, max(a, b) (the opsmath block)
+
+# each reference goes another way than glassnet's NumPy call where one exists
+spec("sin", gn.sin, lambda x: np.imag(np.exp(1j * x)), [(3, 4)], lambda x: x.sin())
+spec("cos", lambda x: x.cos(), lambda x: np.real(np.exp(1j * x)), [(3, 4)], lambda x: x.cos())
+spec("log1p", gn.log1p, lambda x: np.log(1 + x), [(3, 4)], lambda x: x.log1p(), ["positive"])
+spec("expm1", lambda x: x.expm1(), lambda x: np.exp(x) - 1, [(3, 4)], lambda x: x.expm1())
+spec("erf", gn.erf, _erf, [(3, 4)], lambda x: x.erf())
+spec("erf, then sin", lambda x: x.erf().sin(), lambda x: np.sin(_erf(x)), [(2, 5)], None)
+spec(
+    "sign",
+    gn.sign,
+    lambda x: np.where(x > 0, 1.0, np.where(x < 0, -1.0, 0.0)),
+    [(3, 4)],
+    lambda x: x.sign(),
+)
+spec("floor", lambda x: x.floor(), lambda x: x - np.mod(x, 1.0), [(3, 4)], lambda x: x.floor())
+spec(
+    "round",
+    gn.round,
+    lambda x: np.vectorize(round)(x).astype(x.dtype),  # Python rounds half to even too
+    [(3, 4)],
+    lambda x: x.round(),
+)
+spec(
+    "round(decimals=1)",
+    lambda x: x.round(decimals=1),
+    lambda x: np.vectorize(lambda v: round(v, 1))(x),
+    [(3, 4)],
+    lambda x: x.round(decimals=1),
+)
+spec(
+    "round(decimals=-1) of 10x",
+    lambda x: (x * 10).round(decimals=-1) + x,
+    lambda x: np.vectorize(lambda v: round(v, -1))(x * 10) + x,
+    [(3, 4)],
+    lambda x: (x * 10).round(decimals=-1) + x,
+)
+for _sa, _sb in BROADCAST_PAIRS[:3]:
+    spec(
+        f"max(a, b) {_sa} {_sb}",
+        gn.max,
+        lambda a, b: np.where(a > b, a, b),
+        [_sa, _sb],
+        lambda a, b: _torch().max(a, b),
+    )
+    spec(
+        f"a.min(b) {_sa} {_sb}",
+        lambda a, b: a.min(b),
+        lambda a, b: np.where(a < b, a, b),
+        [_sa, _sb],
+        lambda a, b: a.min(b),
+    )
+
+
+def _running_sum(x: np.ndarray, axis: int) -> np.ndarray:
+    """y_j = sum_{i <= j} x_i, as a product with a lower-triangular matrix of ones."""
+    moved = np.moveaxis(x, axis, -1)
+    n = moved.shape[-1]
+    return np.moveaxis(moved @ np.tril(np.ones((n, n))).T, -1, axis)
+
+
+for _d in (0, 1, -1):
+    spec(
+        f"cumsum(dim={_d})",
+        lambda x, d=_d: x.cumsum(d),
+        lambda x, d=_d: _running_sum(x, d),
+        [(2, 3, 4)],
+        lambda x, d=_d: x.cumsum(d),
+    )
+spec(
+    "prod()",
+    lambda x: x.prod(),
+    lambda x: np.multiply.reduce(x.ravel()),
+    [(3, 4)],
+    lambda x: x.prod(),
+)
+spec(
+    "prod(dim=1)",
+    lambda x: gn.prod(x, 1),
+    lambda x: x[:, 0] * x[:, 1] * x[:, 2] * x[:, 3],
+    [(3, 4)],
+    lambda x: x.prod(1),
+)
+spec(
+    "prod(dim=0, keepdim)",
+    lambda x: x.prod(dim=0, keepdim=True),
+    lambda x: (x[0] * x[1] * x[2])[None],
+    [(3, 4)],
+    lambda x: x.prod(dim=0, keepdim=True),
+)
+_NORMS = [
+    ("fro", lambda x, ax, k: np.sqrt((x * x).sum(axis=ax, keepdims=k))),
+    (2, lambda x, ax, k: np.sqrt((x * x).sum(axis=ax, keepdims=k))),
+    (1, lambda x, ax, k: np.abs(x).sum(axis=ax, keepdims=k)),
+    (float("inf"), lambda x, ax, k: np.abs(x).max(axis=ax, keepdims=k)),
+    (3, lambda x, ax, k: np.cbrt((np.abs(x) ** 3).sum(axis=ax, keepdims=k))),
+    (1.5, lambda x, ax, k: (np.abs(x) ** 1.5).sum(axis=ax, keepdims=k) ** (2 / 3)),
+    (0.5, lambda x, ax, k: np.sqrt(np.abs(x)).sum(axis=ax, keepdims=k) ** 2),
+]
+for _p, _ref in _NORMS:
+    for _dim, _keep in [(None, False), (1, True), ((0, 2), False)]:
+        spec(
+            f"norm(p={_p}, dim={_dim}, keepdim={_keep})",
+            lambda x, p=_p, d=_dim, k=_keep: x.norm(p, dim=d, keepdim=k),
+            lambda x, r=_ref, d=_dim, k=_keep: r(x, d, k),
+            [(2, 3, 4)],
+            lambda x, p=_p, d=_dim, k=_keep: _torch().norm(x, p, dim=d, keepdim=k),
+        )
+spec(
+    "gn.norm() (default 'fro')",
+    gn.norm,
+    lambda x: np.sqrt((x * x).sum()),
+    [(3, 4)],
+    lambda x: _torch().linalg.vector_norm(x),
+)
+spec(
+    "sort(dim=-1).values",
+    lambda x: x.sort().values,
+    lambda x: np.sort(x, axis=-1),
+    [(3, 5)],
+    lambda x: x.sort().values,
+)
+spec(
+    "sort(dim=0, descending).values",
+    lambda x: gn.sort(x, dim=0, descending=True)[0],
+    lambda x: -np.sort(-x, axis=0),
+    [(4, 3)],
+    lambda x: x.sort(dim=0, descending=True)[0],
+)
+spec(
+    "topk(2).values",
+    lambda x: x.topk(2).values,
+    lambda x: np.sort(x, axis=-1)[:, ::-1][:, :2],
+    [(3, 5)],
+    lambda x: x.topk(2).values,
+)
+spec(
+    "topk(3, dim=0, largest=False).values",
+    lambda x: gn.topk(x, 3, dim=0, largest=False).values,
+    lambda x: np.sort(x, axis=0)[:3],
+    [(5, 2, 3)],
+    lambda x: x.topk(3, dim=0, largest=False).values,
+)
+spec(
+    "outer",
+    gn.outer,
+    lambda a, b: a[:, None] * b[None, :],
+    [(3,), (4,)],
+    lambda a, b: _torch().outer(a, b),
+)
+spec(
+    "bmm",
+    lambda a, b: a.bmm(b),
+    _matmul_ref,
+    [(2, 3, 4), (2, 4, 5)],
+    lambda a, b: a.bmm(b),
+)
+# (equation, shapes, reference by hand)
+_EINSUMS = [
+    ("ij,jk->ik", [(3, 4), (4, 5)], _matmul_ref),
+    ("ij,jk", [(3, 4), (4, 5)], _matmul_ref),  # implicit output
+    ("bij,bjk->bik", [(2, 3, 4), (2, 4, 5)], _matmul_ref),
+    ("...ij,...jk->...ik", [(2, 3, 4), (4, 5)], _matmul_ref),  # ellipsis, broadcast
+    ("ii->", [(4, 4)], np.trace),
+    ("ii", [(4, 4)], np.trace),
+    ("ii->i", [(4, 4)], np.diagonal),
+    ("...ii->...i", [(2, 3, 3)], lambda x: np.diagonal(x, axis1=-2, axis2=-1)),
+    ("i,j->ij", [(3,), (4,)], lambda a, b: a[:, None] * b[None, :]),
+    ("ij->ji", [(3, 4)], np.transpose),
+    ("ij->", [(3, 4)], lambda x: np.add.reduce(x, axis=None)),
+    ("ij->j", [(3, 4)], lambda x: x[0] + x[1] + x[2]),
+    ("i,i->", [(5,), (5,)], lambda a, b: (a * b).sum()),
+    (
+        "bn,anm,bm->ba",
+        [(2, 3), (4, 3, 5), (2, 5)],
+        lambda x, w, z: (x[:, None, :, None] * w[None] * z[:, None, None, :]).sum(axis=(2, 3)),
+    ),
+    ("b i j, b j -> b i", [(2, 3, 4), (2, 4)], lambda a, v: (a * v[:, None, :]).sum(axis=2)),
+]
+for _eq, _shapes, _ref in _EINSUMS:
+    spec(
+        f"einsum {_eq!r}",
+        lambda *xs, eq=_eq: gn.einsum(eq, *xs),
+        _ref,
+        _shapes,
+        lambda *xs, eq=_eq: _torch().einsum(eq, *xs),
+    )

@@ -16,13 +16,11 @@ from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops.checks import require_float
 from glassnet.ops.dims import normalize_dim
+from glassnet.ops.special import erf as _erf
 
 _SQRT_2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-# NumPy has no erf; math.erf (the C library's) is accurate to about an ulp, at the cost of a
-# Python call per element.
-_erf = np.frompyfunc(math.erf, 1, 1)
 
 
 def stable_sigmoid(x: np.ndarray) -> np.ndarray:
@@ -116,8 +114,7 @@ class GELU(Function):
             t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
             ctx.save_for_backward(x, t)
             return (0.5 * x * (1 + t)).astype(x.dtype, copy=False)
-        # np.asarray: for a 0-d input the ufunc returns a bare Python float
-        cdf = (0.5 * (1 + np.asarray(_erf(x / _SQRT_2), dtype=x.dtype))).astype(x.dtype, copy=False)
+        cdf = (0.5 * (1 + _erf(x / _SQRT_2))).astype(x.dtype, copy=False)
         ctx.save_for_backward(x, cdf)
         return x * cdf
 

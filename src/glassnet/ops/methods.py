@@ -13,7 +13,17 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops import activation, device, elementwise, indexing, linalg, reduce, shape
+from glassnet.ops import (
+    activation,
+    device,
+    elementwise,
+    indexing,
+    linalg,
+    pointwise,
+    reduce,
+    shape,
+    sort,
+)
 
 
 def _swap(fn: Any) -> Any:
@@ -77,6 +87,14 @@ METHODS = {
     "int": lambda self: elementwise.cast(self, np.int32),
     "half": lambda self: elementwise.cast(self, np.float16),
     "short": lambda self: elementwise.cast(self, np.int16),
+    "sin": pointwise.sin,
+    "cos": pointwise.cos,
+    "log1p": pointwise.log1p,
+    "expm1": pointwise.expm1,
+    "erf": pointwise.erf,
+    "sign": pointwise.sign,
+    "floor": pointwise.floor,
+    "round": pointwise.round,
     # reductions
     "sum": reduce.sum,
     "mean": reduce.mean,
@@ -89,6 +107,12 @@ METHODS = {
     "logsumexp": reduce.logsumexp,
     "argmax": reduce.argmax,
     "argmin": reduce.argmin,
+    "cumsum": reduce.cumsum,
+    "prod": reduce.prod,
+    "norm": reduce.norm,
+    # sorting
+    "sort": sort.sort,
+    "topk": sort.topk,
     # shape
     "reshape": shape.reshape,
     "view": shape.reshape,
@@ -113,6 +137,8 @@ METHODS = {
     "triu": indexing.triu,
     # linear algebra
     "matmul": _matmul,
+    "outer": linalg.outer,
+    "bmm": linalg.bmm,
     # activations
     "relu": activation.relu,
     "sigmoid": activation.sigmoid,

@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, amax/amin (max/min), var, std, logsumexp; argmax/argmin.
+"""Reductions: sum, mean, prod, amax/amin (max/min), var, std, norm, logsumexp, and the
+running sum cumsum; argmax/argmin.
 
 A reduction maps many inputs to one output, so backward does the reverse: it spreads
 each output's gradient back over the inputs that produced it (``_spread``), weighted by
@@ -17,6 +18,7 @@ from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops.checks import require_float
 from glassnet.ops.dims import normalize_dim, normalize_dims
+from glassnet.ops.elementwise import maximum, minimum
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 
@@ -204,6 +206,106 @@ class LogSumExp(Function):
             return _spread(grad_y, ctx.axes, ctx.keepdim, x.shape) * np.exp(x - y)
 
 
+class CumSum(Function):
+    """y_j = sum_{i <= j} x_i along ``dim``.   grad_x_i = sum_{j >= i} grad_y_j.
+
+    x_i enters every y_j with j >= i, each with slope 1, so its gradient is the running
+    total of grad_y taken from the other end: a cumsum of the reversed gradient, reversed
+    back.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis):
+        ctx.axis = axis
+        return np.cumsum(x, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        reverse = np.flip(grad_y, axis=ctx.axis)
+        return np.flip(np.cumsum(reverse, axis=ctx.axis), axis=ctx.axis)
+
+
+def _exclusive_cumprod(x: np.ndarray, axis: int) -> np.ndarray:
+    """out_i = x_0 x_1 ... x_{i-1} along axis (1 for i = 0)."""
+    ones_shape = list(x.shape)
+    ones_shape[axis] = 1
+    shifted = np.concatenate([np.ones(ones_shape, dtype=x.dtype), x], axis)
+    first_n = (slice(None),) * axis + (slice(0, x.shape[axis]),)
+    return np.cumprod(shifted, axis)[first_n]
+
+
+class Prod(Function):
+    """y = prod_i x_i along ``dim``.   dy/dx_i = prod_{j != i} x_j, the product of the others.
+
+    The textbook y / x_i divides by zero when x_i = 0. Instead the product of the others
+    is (product of those before i) * (product of those after i), two running products
+    and no division. It is right with zeros in x: with one zero, only that element's
+    gradient is nonzero (the product of the rest); with two or more, every gradient is 0,
+    as in PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx, x, axis, keepdim):
+        ctx.save_for_backward(x)
+        ctx.axis, ctx.keepdim = axis, keepdim
+        return np.prod(x, axis=axis, keepdims=keepdim)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (x,) = ctx.saved_tensors
+        shape, axis = x.shape, ctx.axis
+        if axis is None:  # all elements: one long row
+            x, axis = x.reshape(-1), 0
+        before = _exclusive_cumprod(x, axis)
+        after = np.flip(_exclusive_cumprod(np.flip(x, axis), axis), axis)
+        axes = tuple(range(len(shape))) if ctx.axis is None else (ctx.axis,)
+        spread = _spread(grad_y, axes, ctx.keepdim, shape)
+        return spread * (before * after).reshape(shape)
+
+
+class Norm(Function):
+    """y = (sum_i |x_i|^p)^(1/p) over ``dim``.   dy/dx_i = sign(x_i) (|x_i| / y)^(p - 1).
+
+    For p = 2 the gradient is x_i / y, for p = 1 it is sign(x_i). p = inf gives
+    y = max_i |x_i|, and the gradient goes to the largest |x_i| (ties share it), with its
+    sign.
+    At x = 0 (so y = 0) the gradient is 0, as in PyTorch.
+    Computed as m (sum_i (|x_i| / m)^p)^(1/p) with m = max_i |x_i|: the same value, but
+    |x_i|^p never overflows (1e200 squared would) or underflows to 0.
+    """
+
+    @staticmethod
+    def forward(ctx, x, p, axes, keepdim):
+        a = np.abs(x)
+        m = a.max(axis=axes, keepdims=True, initial=0)  # initial: the norm of nothing is 0
+        if p == np.inf:
+            y = m
+        else:
+            safe_m = np.where(m == 0, 1, m)  # an all-zero row has norm 0 whatever we divide by
+            y = m * ((a / safe_m) ** p).sum(axis=axes, keepdims=True) ** (1 / p)
+        y = y.astype(x.dtype, copy=False)
+        ctx.save_for_backward(x, y)
+        ctx.p, ctx.axes, ctx.keepdim = p, axes, keepdim
+        return y if keepdim else np.squeeze(y, axis=axes)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        x, y = ctx.saved_tensors
+        p = ctx.p
+        grad = _spread(grad_y, ctx.axes, ctx.keepdim, x.shape)
+        if p == np.inf:
+            winners = np.abs(x) == y
+            share = winners / winners.sum(axis=ctx.axes, keepdims=True)
+            return grad * np.sign(x) * share.astype(x.dtype)
+        if p == 1:
+            return grad * np.sign(x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            slope = np.sign(x) * (np.abs(x) / y) ** (p - 1)
+        # y = 0 (all x zero) and, for p < 1, x_i = 0: PyTorch's gradient there is 0
+        slope = np.where((y == 0) | (x == 0), 0, slope).astype(x.dtype, copy=False)
+        return grad * slope
+
+
 # ------------------------------------------------------------------ the functions users call
 def _reduce(op: type, x: Tensor, dim: Any, keepdim: bool, name: str, *extra: Any) -> Tensor:
     axes = normalize_dims(dim, x.ndim, name)
@@ -243,22 +345,38 @@ def amin(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     return AMin.apply(x, axes, keepdim)
 
 
-def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MaxResult:  # noqa: A001
+def max(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | MaxResult:  # noqa: A001
     """The largest value; with ``dim``, the pair ``(values, indices)`` along it, as in PyTorch.
 
+    ``max(a, b)`` with a tensor as second argument is the elementwise ``maximum(a, b)``, as
+    ``torch.max(input, other)`` is (ties split the gradient half and half, as there).
     Unlike PyTorch's ``max(dim)``, which sends the gradient to one of tied maxima,
     the values share it equally among ties (the ``amax`` rule).
     """
+    if isinstance(dim, Tensor):
+        return _elementwise_pair(maximum, "max", x, dim, keepdim)
     if dim is None:
         return amax(x)
     return MaxResult(amax(x, dim, keepdim), argmax(x, dim, keepdim))
 
 
-def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | MaxResult:  # noqa: A001
-    """The smallest value; with ``dim``, the pair ``(values, indices)`` along it."""
+def min(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor | MaxResult:  # noqa: A001
+    """The smallest value; with ``dim``, the pair ``(values, indices)`` along it;
+    ``min(a, b)`` with a tensor ``b`` is the elementwise ``minimum(a, b)``."""
+    if isinstance(dim, Tensor):
+        return _elementwise_pair(minimum, "min", x, dim, keepdim)
     if dim is None:
         return amin(x)
     return MaxResult(amin(x, dim, keepdim), argmin(x, dim, keepdim))
+
+
+def _elementwise_pair(op: Any, name: str, a: Tensor, b: Tensor, keepdim: bool) -> Tensor:
+    if keepdim:
+        raise TypeError(
+            f"{name}(input, other) is elementwise and takes no keepdim; pass an int dim "
+            f"for the reduction {name}(input, dim, keepdim)"
+        )
+    return op(a, b)
 
 
 def var(x: Tensor, dim: Any = None, correction: int = 1, keepdim: bool = False) -> Tensor:
@@ -279,6 +397,59 @@ def logsumexp(x: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, without overflow."""
     require_float(x, "logsumexp()")
     return _reduce(LogSumExp, x, dim, keepdim, "logsumexp")
+
+
+def cumsum(x: Tensor, dim: int) -> Tensor:
+    """Running sum along ``dim``: y_j = x_0 + ... + x_j (same shape as x).
+
+    As in PyTorch, an integer or bool tensor is summed in int64.
+    """
+    axis = normalize_dim(dim, x.ndim, "cumsum")
+    if x.dtype.kind in "iub" and x.dtype != np.int64:
+        x = Tensor._make(x.data.astype(np.int64))
+    if x.ndim == 0:  # a 0-d tensor is its own running sum
+        return CumSum.apply(x.reshape(1), 0).reshape(())
+    return CumSum.apply(x, axis)
+
+
+def prod(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
+    """Product of all elements, or along one ``dim`` (an int, as in PyTorch).
+
+    The gradient is right with zeros in x (see ``Prod``).
+    """
+    if dim is None:
+        return Prod.apply(x, None, False)
+    if x.ndim == 0:
+        normalize_dim(dim, 0, "prod")
+        return Prod.apply(x, None, False)
+    return Prod.apply(x, normalize_dim(dim, x.ndim, "prod"), keepdim)
+
+
+def norm(x: Tensor, p: float | str = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    """Vector p-norm over ``dim`` (all elements when None), as ``torch.norm`` and
+    ``torch.linalg.vector_norm``: (sum |x_i|^p)^(1/p).
+
+    Args:
+        x: a floating-point tensor.
+        p: any p > 0, ``float('inf')`` for max |x_i|, or ``'fro'`` (= 2, PyTorch's default).
+        dim: an int, a tuple of ints, or None for all elements.
+        keepdim: keep the reduced dimensions with size 1.
+
+    Raises:
+        ValueError: for p <= 0, -inf, NaN, or a string other than 'fro' (such as 'nuc').
+    """
+    require_float(x, "norm()")
+    if p == "fro":
+        p = 2
+    if isinstance(p, (str, bool)) or not (p > 0):
+        raise ValueError(
+            f"norm: p must be a number > 0, float('inf') or 'fro', got {p!r}; glassnet has "
+            "no nuclear norm and no p <= 0 (count nonzeros with (x != 0).sum())"
+        )
+    axes = normalize_dims(dim, x.ndim, "norm")
+    if p == np.inf:
+        _require_elements(x, axes, "norm")
+    return Norm.apply(x, float(p), axes, keepdim)
 
 
 def _arg(fn: Any, x: Tensor, dim: int | None, keepdim: bool, name: str) -> Tensor:

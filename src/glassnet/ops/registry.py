@@ -25,8 +25,10 @@ from glassnet.ops import (
     linalg,
     loss,
     norm,
+    pointwise,
     reduce,
     shape,
+    sort,
 )
 
 
@@ -64,7 +66,7 @@ def _op(
 
 _LABELS = np.array([0, 2, 1])
 # short names keep one op to one line
-E, R, S, L, A = elementwise, reduce, shape, linalg, activation
+E, R, S, L, A, P = elementwise, reduce, shape, linalg, activation, pointwise
 
 # ------------------------------------------------------------------ elementwise
 _op("add", E.Add, E.add, (3, 4), (4,))
@@ -84,6 +86,17 @@ _op("where", E.Where, lambda a, b: E.where(a.data > 0, a, b), (3, 4), (3, 4))
 # to a wider float, so that the finite differences see every digit
 _op("to", E.Cast, lambda x: E.cast(x, np.longdouble), (3, 4))
 
+# ------------------------------------------------------------------ unary math
+_op("sin", P.Sin, P.sin, (3, 4))
+_op("cos", P.Cos, P.cos, (3, 4))
+_op("log1p", P.Log1p, P.log1p, (3, 4), positive=True)
+_op("expm1", P.Expm1, P.expm1, (3, 4))
+_op("erf", P.Erf, P.erf, (3, 4))
+# the step functions: their gradient is 0, which the finite differences confirm off the jumps
+_op("sign", P.Sign, P.sign, (3, 4))
+_op("floor", P.Floor, P.floor, (3, 4))
+_op("round", P.Round, lambda x: P.round(x, decimals=1), (3, 4))
+
 # ------------------------------------------------------------------ reductions
 _op("sum", R.Sum, lambda x: R.sum(x, dim=1), (3, 4))
 _op("mean", R.Mean, lambda x: R.mean(x, dim=0), (3, 4))
@@ -92,6 +105,9 @@ _op("amin", R.AMin, lambda x: R.amin(x, dim=1), (3, 4))
 _op("var", R.Var, lambda x: R.var(x, dim=1), (3, 4))
 _op("std", R.Std, lambda x: R.std(x, dim=1), (3, 4))
 _op("logsumexp", R.LogSumExp, lambda x: R.logsumexp(x, dim=1), (3, 4))
+_op("cumsum", R.CumSum, lambda x: R.cumsum(x, dim=1), (3, 4))
+_op("prod", R.Prod, lambda x: R.prod(x, dim=1), (3, 4))
+_op("norm", R.Norm, lambda x: R.norm(x, p=3, dim=1), (3, 4))
 
 # ------------------------------------------------------------------ shape
 _op("reshape", S.Reshape, lambda x: S.reshape(x, 4, 3), (3, 4))
@@ -108,6 +124,13 @@ _op("repeat", S.Repeat, lambda x: S.repeat(x, 2, 1, 3), (3, 4))
 # ------------------------------------------------------------------ linear algebra
 _op("matmul", L.MatMul, L.matmul, (2, 3, 4), (4, 5))
 _op("linear", L.Linear, L.linear, (5, 3), (4, 3), (4,))
+_op("outer", L.Outer, L.outer, (3,), (4,))
+_op("bmm", L.MatMul, L.bmm, (2, 3, 4), (2, 4, 5))  # bmm is matmul on 3-D operands
+_op("einsum", L.Einsum, lambda a, b: L.einsum("bn,anm,bm->ba", a, b, a), (2, 3), (4, 3, 3))
+
+# ------------------------------------------------------------------ sorting
+_op("sort", sort.Sort, lambda x: sort.sort(x, dim=1, descending=True).values, (3, 4))
+_op("topk", sort.Sort, lambda x: sort.topk(x, 2, dim=0).values, (3, 4))
 
 # ------------------------------------------------------------------ activations
 _op("relu", A.ReLU, A.relu, (3, 4))
