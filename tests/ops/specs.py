@@ -983,3 +983,10 @@ for _eq, _shapes, _ref in _EINSUMS:
         _shapes,
         lambda *xs, eq=_eq: _torch().einsum(eq, *xs),
     )
+spec(
+    "linear 1-D weight (one output)",
+    lambda x, w, b: gn.linear(x, w, b),
+    lambda x, w, b: (x * w).sum(axis=-1) + b,
+    [(5, 3), (3,), ()],
+    lambda x, w, b: __import__("torch").nn.functional.linear(x, w, b),
+)

@@ -141,6 +141,15 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"{', '.join(sorted(str(d) for d in dtypes))}; convert the input with .float() "
             "(or the model with .double())"
         )
+    if weight.ndim == 1:
+        # PyTorch accepts a weight of shape (in_features,): one output, its dimension
+        # dropped. That is a matrix-vector product, whose rule MatMul already has.
+        y = MatMul.apply(x, weight)
+        return y if bias is None else y + bias
+    if weight.ndim != 2:
+        raise ValueError(
+            f"linear: weight must have shape (out_features, in_features), got {weight.shape}"
+        )
     return Linear.apply(x, weight, bias)
 
 
