@@ -76,14 +76,18 @@ def test_a_change_to_a_saved_output_is_caught() -> None:
         out.backward()
 
 
-def test_an_optimizer_step_between_forward_and_backward_is_caught() -> None:
-    layer = gn.nn.Linear(3, 2)
-    opt = gn.optim.SGD(layer.parameters(), lr=0.1)
-    loss = layer(gn.ones(4, 3)).sum()
-    loss.backward(retain_graph=True)
-    opt.step()
-    with pytest.raises(RuntimeError, match=MODIFIED):
-        loss.backward()
+def test_an_optimizer_step_between_forward_and_backward_is_caught_as_in_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    for lib in (gn, torch):
+        # the second layer's weight is saved for the gradient of its input, so a step
+        # before backward changes a value backward needs (the first layer's is not saved)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.Tanh(), lib.nn.Linear(4, 2))
+        opt = lib.optim.SGD(model.parameters(), lr=0.1)
+        loss = model(lib.ones(5, 3)).sum()
+        loss.backward(retain_graph=True)
+        opt.step()
+        with pytest.raises(RuntimeError, match=MODIFIED):
+            loss.backward()
 
 
 def test_a_change_to_a_value_backward_does_not_need_is_fine() -> None:

@@ -110,6 +110,8 @@ def _run_node(
     says the array was made by this backward and is held by nobody else.
     """
     if grad is None:  # nothing reached this node: every use sent None
+        if not retain_graph:
+            node.release()
         return [(edge, None, False) for edge in node.edges if edge is not None]
     grad = _run_hooks(node._hooks, grad)
     if node._retained is not None and node._retained() is not None:
@@ -125,21 +127,25 @@ def _run_node(
     if not retain_graph:
         node.release()
     return [
-        (edge, g, g is not None and _made_by_backward(g, grad, saved, grads))
+        (edge, g, g is not None and _made_by_backward(node, g, grad, saved, grads))
         for edge, g in zip(node.edges, grads)
         if edge is not None
     ]
 
 
-def _made_by_backward(g: np.ndarray, grad_y: np.ndarray, saved: tuple, grads: list) -> bool:
+def _made_by_backward(
+    node: Node, g: np.ndarray, grad_y: np.ndarray, saved: tuple, grads: list
+) -> bool:
     """Is ``g`` an array the backward just made, held by nobody else?
 
-    A backward sees only its grad_y and its saved arrays (the Function contract), so an
-    array that is none of those, not a view, and returned once can be stored as a leaf's
-    .grad without a copy: the copy saved here is one per parameter per training step.
+    glassnet's own ops see only grad_y and their saved arrays (tests/ops/test_saved_arrays.py
+    checks no ctx attribute holds one), so an array that is none of those, no view, and
+    returned once is safe to store as .grad uncopied: a copy per parameter per step saved.
+    A user's Function may keep arrays anywhere, so its gradients are always copied.
     """
     return (
-        g.base is None
+        node.function.__module__.startswith("glassnet.ops.")
+        and g.base is None
         and g.flags.writeable
         and g is not grad_y
         and not any(g is s for s in saved)
@@ -160,21 +166,18 @@ def _per_tensor_input(node: Node, grads: Any) -> list[np.ndarray | None]:
             f"{node.function.__name__}.backward returned {len(grads)} gradients, but forward "
             f"had {n_inputs} inputs; return one per input (None for inputs without gradient)"
         )
-    result: list[np.ndarray | None] = []
-    for position, edge in zip(node.input_positions, node.edges):
-        g = grads[position]
-        if g is None or edge is None:
-            result.append(None)
-            continue
-        g = np.asarray(g)
-        shape = edge.output_shape if type(edge) is Node else edge.shape
-        if g.shape != shape:
+    result = [
+        None if grads[i] is None or edge is None else np.asarray(grads[i])
+        for i, edge in zip(node.input_positions, node.edges)
+    ]
+    for g, edge in zip(result, node.edges):
+        shape = edge.output_shape if type(edge) is Node else getattr(edge, "shape", None)
+        if g is not None and g.shape != shape:
             raise RuntimeError(
                 f"{node.function.__name__}.backward returned a gradient of shape {g.shape} "
                 f"for an input of shape {shape}; a gradient must have its input's shape "
                 "(sum broadcast dimensions with unbroadcast)"
             )
-        result.append(g)
     return result
 
 

@@ -152,38 +152,57 @@ class Function:
         out = cls.forward(ctx, *raw, **kwargs)
         if type(out) is not np.ndarray:
             out = np.asarray(out)  # NumPy reductions return scalars; keep arrays throughout
-        result = _record(ctx, args, needs, out) if track else Tensor._make(out)
+        result = Tensor._make(out, requires_grad=track, grad_fn=ctx if track else None)
+        if out.base is not None:
+            _share_version_with_base(result, args)
+        if track:
+            _record(ctx, args, needs, result)
         for tracer in tracers:
             tracer(cls, args, kwargs, result)
         return result
 
 
-def _record(ctx: Node, args: tuple, needs: tuple, out: np.ndarray) -> Tensor:
-    """Link the node into the graph (where each tensor input's gradient must go), note the
-    version of every tensor whose values were saved, and return the output."""
+def _record(ctx: Node, args: tuple, needs: tuple, result: Tensor) -> None:
+    """Link the node into the graph (where each tensor input's gradient must go) and note
+    the version of every tensor whose values were saved."""
     positions = tuple(i for i, a in enumerate(args) if isinstance(a, Tensor))
     ctx.input_positions = positions
     ctx.edges = tuple(
         (args[i] if args[i].grad_fn is None else args[i].grad_fn) if needs[i] else None
         for i in positions
     )
-    ctx.output_shape = out.shape
-    ctx.output_dtype = out.dtype
+    ctx.output_shape = result.data.shape
+    ctx.output_dtype = result.data.dtype
     if _anomaly.enabled:
         ctx.created_at = user_frame()
-    result = Tensor._make(out, requires_grad=True, grad_fn=ctx)
     if ctx._saved:
         ctx._saved_versions = _versions_of_saved(ctx._saved, [args[i] for i in positions], result)
-    return result
+
+
+def _memory_of(array: np.ndarray) -> np.ndarray:
+    """The array that owns ``array``'s memory (itself, or the base its views lead to)."""
+    while isinstance(array.base, np.ndarray):
+        array = array.base
+    return array
+
+
+def _share_version_with_base(result: Tensor, args: tuple) -> None:
+    """A view (reshape, a slice, a transpose) shares its input's version counter, as in
+    PyTorch: an in-place change through either one changes the values of both."""
+    memory = _memory_of(result.data)
+    for a in args:
+        if isinstance(a, Tensor) and _memory_of(a.data) is memory:
+            result._version_counter = a._version_counter
+            return
 
 
 def _versions_of_saved(saved: tuple, inputs: list[Tensor], output: Tensor) -> tuple:
-    """(shape, version counter, version now) of each input or output tensor whose array (or
-    a view of it) backward will read. The counter, not the tensor, is kept: holding the
-    output tensor here would make a reference cycle through its grad_fn."""
-    arrays = [s for s in saved if isinstance(s, np.ndarray)]
+    """(shape, version counter, version now) of each input or output tensor whose memory a
+    saved array shares (the array itself or a view of it). The counter, not the tensor, is
+    kept: holding the output tensor here would make a reference cycle through its grad_fn."""
+    memories = [_memory_of(s) for s in saved if isinstance(s, np.ndarray)]
     return tuple(
         (t.shape, t._version_counter, t._version_counter[0])
         for t in (*inputs, output)
-        if any(s is t.data or s.base is t.data for s in arrays)
+        if any(m is _memory_of(t.data) for m in memories)
     )

@@ -15,6 +15,7 @@ from ``glassnet/__init__.py`` (so that the engine depends on no op).
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -91,7 +92,7 @@ class Tensor:
         t._version_counter = [0]
         return t
 
-    # ----------------------------------------------------------------- in-place changes
+    # ----------------------------------------------------------------- version counter
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's values have had (PyTorch's ``_version``).
@@ -185,8 +186,6 @@ class Tensor:
         """
         if self.grad_fn is None:
             return
-        import weakref
-
         self.grad_fn._retained = weakref.ref(self)
 
     @property

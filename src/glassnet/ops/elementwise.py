@@ -69,15 +69,20 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # Each gradient reads only the other input: save just what a requested gradient
+        # needs (as PyTorch does), so changing the rest in place before backward is fine.
+        need_a, need_b = ctx.needs_input_grad
+        ctx.shapes = (np.shape(a), np.shape(b))
+        ctx.save_for_backward(b if need_a else None, a if need_b else None)
         return a * b
 
     @staticmethod
     def backward(ctx, grad_y):
-        a, b = ctx.saved_tensors
+        b, a = ctx.saved_tensors
+        shape_a, shape_b = ctx.shapes
         return (
-            unbroadcast(grad_y * b, np.shape(a)) if ctx.needs_input_grad[0] else None,
-            unbroadcast(grad_y * a, np.shape(b)) if ctx.needs_input_grad[1] else None,
+            unbroadcast(grad_y * b, shape_a) if ctx.needs_input_grad[0] else None,
+            unbroadcast(grad_y * a, shape_b) if ctx.needs_input_grad[1] else None,
         )
 
 
@@ -91,16 +96,19 @@ class Div(Function):
     def forward(ctx, a, b):
         with np.errstate(divide="ignore"):
             y = a / b
-        ctx.save_for_backward(a, b, y)
+        # neither gradient reads a; y only b's (see Mul for why only what is needed)
+        ctx.shapes = (np.shape(a), np.shape(b))
+        ctx.save_for_backward(b, y if ctx.needs_input_grad[1] else None)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
-        a, b, y = ctx.saved_tensors
+        b, y = ctx.saved_tensors
+        shape_a, shape_b = ctx.shapes
         with np.errstate(divide="ignore"):
             return (
-                unbroadcast(grad_y / b, np.shape(a)) if ctx.needs_input_grad[0] else None,
-                unbroadcast(-grad_y * y / b, np.shape(b)) if ctx.needs_input_grad[1] else None,
+                unbroadcast(grad_y / b, shape_a) if ctx.needs_input_grad[0] else None,
+                unbroadcast(-grad_y * y / b, shape_b) if ctx.needs_input_grad[1] else None,
             )
 
 

@@ -24,22 +24,29 @@ class MatMul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # grad_A reads only B and grad_B only A: save just what is needed (as Mul does)
+        ctx.shapes = (a.shape, b.shape)
+        ctx.save_for_backward(
+            a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None
+        )
         return np.matmul(a, b)
 
     @staticmethod
     def backward(ctx, grad_y):
         a, b = ctx.saved_tensors
-        a2 = a[np.newaxis, :] if a.ndim == 1 else a
-        b2 = b[:, np.newaxis] if b.ndim == 1 else b
+        shape_a, shape_b = ctx.shapes
+        shape_a2 = (1, *shape_a) if len(shape_a) == 1 else shape_a  # a row
+        shape_b2 = (*shape_b, 1) if len(shape_b) == 1 else shape_b  # a column
         # grad_y in the shape of a2 @ b2: the dimensions dropped for 1-D operands put back
-        batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-        g = grad_y.reshape(batch + (a2.shape[-2], b2.shape[-1]))
+        batch = np.broadcast_shapes(shape_a2[:-2], shape_b2[:-2])
+        g = grad_y.reshape(batch + (shape_a2[-2], shape_b2[-1]))
         grad_a = grad_b = None
         if ctx.needs_input_grad[0]:
-            grad_a = unbroadcast(np.matmul(g, np.swapaxes(b2, -1, -2)), a2.shape).reshape(a.shape)
+            b2 = np.swapaxes(b.reshape(shape_b2), -1, -2)
+            grad_a = unbroadcast(np.matmul(g, b2), shape_a2).reshape(shape_a)
         if ctx.needs_input_grad[1]:
-            grad_b = unbroadcast(np.matmul(np.swapaxes(a2, -1, -2), g), b2.shape).reshape(b.shape)
+            a2 = np.swapaxes(a.reshape(shape_a2), -1, -2)
+            grad_b = unbroadcast(np.matmul(a2, g), shape_b2).reshape(shape_b)
         return grad_a, grad_b
 
 
@@ -55,7 +62,10 @@ class Linear(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
+        # grad_x reads only W and grad_W only x: a first layer (x needs no gradient) keeps
+        # no W, so an optimizer step before its backward is fine, as in PyTorch
+        need_x, need_w, _ = ctx.needs_input_grad
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)
         y = x @ weight.T
         if bias is not None:
             y += bias  # y is a fresh array: adding in place saves one allocation
@@ -93,7 +103,9 @@ class Outer(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        ctx.save_for_backward(
+            a if ctx.needs_input_grad[1] else None, b if ctx.needs_input_grad[0] else None
+        )
         return np.multiply.outer(a, b)
 
     @staticmethod
