@@ -186,6 +186,18 @@ def _random_gradients(shape, steps=200):
     return [rng.standard_normal(shape) * rng.uniform(0.01, 10) for _ in range(steps)]
 
 
+def _step_beside_reference(opt, p, reference, keys, **fixed):
+    """Step ``opt`` and its written-out ``reference`` on the same 200 random gradients, the
+    reference reading the hyper-parameters ``keys`` from the group; its (theta, state)."""
+    theta, state = p.data.copy(), {}
+    group = opt.param_groups[0]
+    for g in _random_gradients(p.shape):
+        p.grad = gn.tensor(g)
+        opt.step()
+        theta = reference(theta, g, state, **fixed, **{k: group[k] for k in keys})
+    return theta, state
+
+
 @pytest.mark.parametrize("options", ADAM_OPTIONS)
 def test_adam_fast_path_agrees_with_the_reference_over_200_steps(options) -> None:
     from glassnet.optim.adam import adam_step_reference
@@ -195,15 +207,8 @@ def test_adam_fast_path_agrees_with_the_reference_over_200_steps(options) -> Non
     cls = gn.optim.AdamW if decoupled else gn.optim.Adam
     p = _param(np.linspace(-1, 1, 12).reshape(3, 4))
     opt = cls([p], lr=0.01, **options)
-    theta, state = p.data.copy(), {}
-    group = opt.param_groups[0]
     keys = ("lr", "betas", "eps", "weight_decay", "amsgrad", "maximize")
-    for g in _random_gradients(p.shape):
-        p.grad = gn.tensor(g)
-        opt.step()
-        theta = adam_step_reference(
-            theta, g, state, decoupled=decoupled, **{k: group[k] for k in keys}
-        )
+    theta, state = _step_beside_reference(opt, p, adam_step_reference, keys, decoupled=decoupled)
     np.testing.assert_allclose(p.data, theta, rtol=1e-12, atol=1e-14)
     for key, value in opt.state[p].items():
         np.testing.assert_allclose(value, state[key], rtol=1e-12, atol=1e-14)
@@ -215,13 +220,8 @@ def test_sgd_fast_path_agrees_with_the_reference_over_200_steps(options) -> None
 
     p = _param(np.linspace(-1, 1, 12).reshape(3, 4))
     opt = gn.optim.SGD([p], lr=0.01, **options)
-    theta, state = p.data.copy(), {}
-    group = opt.param_groups[0]
     keys = ("lr", "momentum", "dampening", "weight_decay", "nesterov", "maximize")
-    for g in _random_gradients(p.shape):
-        p.grad = gn.tensor(g)
-        opt.step()
-        theta = sgd_step_reference(theta, g, state, **{k: group[k] for k in keys})
+    theta, _ = _step_beside_reference(opt, p, sgd_step_reference, keys)
     np.testing.assert_allclose(p.data, theta, rtol=1e-12, atol=1e-14)
 
 

@@ -96,31 +96,33 @@ class Erf(Function):
         return grad_y * (_TWO_OVER_SQRT_PI * np.exp(-x * x))
 
 
-class Sign(Function):
+class ZeroGradient:
+    """The backward the step functions share (``class Sign(ZeroGradient, Function)``): flat
+    between its jumps, a step function has dy/dx = 0 there, and PyTorch takes 0 at the jumps
+    too, so grad_x = 0 everywhere. A mix-in, not an op: it has no forward of its own."""
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return np.zeros_like(grad_y)
+
+
+class Sign(ZeroGradient, Function):
     """y = sign(x): -1, 0 or 1.   dy/dx = 0 (also at the jump x = 0, as in PyTorch)."""
 
     @staticmethod
     def forward(ctx, x):
         return np.sign(x)
 
-    @staticmethod
-    def backward(ctx, grad_y):
-        return np.zeros_like(grad_y)
 
-
-class Floor(Function):
+class Floor(ZeroGradient, Function):
     """y = floor(x), the largest integer <= x.   dy/dx = 0 (also at the integers)."""
 
     @staticmethod
     def forward(ctx, x):
         return np.floor(x)
 
-    @staticmethod
-    def backward(ctx, grad_y):
-        return np.zeros_like(grad_y)
 
-
-class Round(Function):
+class Round(ZeroGradient, Function):
     """y = x rounded to ``decimals`` places, halves to even (2.5 -> 2).   dy/dx = 0.
 
     With decimals d > 0: rint(x * 10^d) / 10^d; with d < 0: rint(x / 10^-d) * 10^-d, the
@@ -133,10 +135,6 @@ class Round(Function):
             return np.rint(x)
         scale = np.asarray(10.0 ** abs(decimals), dtype=x.dtype)
         return np.rint(x * scale) / scale if decimals > 0 else np.rint(x / scale) * scale
-
-    @staticmethod
-    def backward(ctx, grad_y):
-        return np.zeros_like(grad_y)
 
 
 # ------------------------------------------------------------------ the functions users call

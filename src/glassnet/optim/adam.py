@@ -7,7 +7,43 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.optim.optimizer import Optimizer, check_betas, check_hyper
+from glassnet.optim.optimizer import (
+    Optimizer,
+    apply_weight_decay,
+    check_betas,
+    check_hyper,
+    start_state,
+)
+
+
+def adam_defaults(
+    name: str,
+    lr: float,
+    betas: tuple[float, float],
+    eps: float,
+    weight_decay: float,
+    *,
+    checked: tuple[str, ...] = (),
+    **options: Any,
+) -> dict[str, Any]:
+    """The ``defaults`` of Adam or a variant (AdamW, Adamax, NAdam, RAdam), checked first.
+
+    lr, eps, weight_decay and the ``options`` named in ``checked`` must be non-negative (in
+    that order), then both betas in [0, 1); errors name the optimizer ``name``. Returns
+    lr, betas (a tuple), eps, weight_decay, then ``options`` in the order given.
+    """
+    nonnegative = {key: options[key] for key in checked}
+    check_hyper(name, lr=lr, eps=eps, weight_decay=weight_decay, **nonnegative)
+    check_betas(name, betas)
+    return dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, **options)
+
+
+def update_moments(m: np.ndarray, v: np.ndarray, g: np.ndarray, beta1: float, beta2: float) -> None:
+    """In place: m = beta1 m + (1 - beta1) g and v = beta2 v + (1 - beta2) g^2, the running
+    averages of the gradient and of its square (m as m + (1 - beta1)(g - m))."""
+    m += (1 - beta1) * (g - m)
+    v *= beta2
+    v += (1 - beta2) * g * g
 
 
 def adam_step_reference(
@@ -52,17 +88,12 @@ def _adam_step(param, grad, state, group, decoupled_decay: bool, s: np.ndarray) 
     lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
     g = -grad if group["maximize"] else grad
     if not state:
-        state["step"] = 0
-        state["exp_avg"] = np.zeros_like(param.data)
-        state["exp_avg_sq"] = np.zeros_like(param.data)
+        start_state(state, param, "exp_avg", "exp_avg_sq")
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = np.zeros_like(param.data)
     state["step"] += 1
     t = state["step"]
-    if wd and decoupled_decay:
-        param.data *= 1 - lr * wd
-    elif wd:
-        g = g + wd * param.data
+    g = apply_weight_decay(param, g, lr, wd, decoupled_decay)
     m, v = state["exp_avg"], state["exp_avg_sq"]
     np.subtract(g, m, out=s)  # m = beta1 m + (1 - beta1) g, as m + (1 - beta1)(g - m)
     s *= 1 - beta1
@@ -110,15 +141,9 @@ class Adam(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_hyper(type(self).__name__, lr=lr, eps=eps, weight_decay=weight_decay)
-        check_betas(type(self).__name__, betas)
-        defaults = dict(
-            lr=lr,
-            betas=tuple(betas),
-            eps=eps,
-            weight_decay=weight_decay,
-            amsgrad=amsgrad,
-            maximize=maximize,
+        name = type(self).__name__
+        defaults = adam_defaults(
+            name, lr, betas, eps, weight_decay, amsgrad=amsgrad, maximize=maximize
         )
         super().__init__(params, defaults)
 

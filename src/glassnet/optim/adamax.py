@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.optim.optimizer import Optimizer, check_betas, check_hyper
+from glassnet.optim.adam import adam_defaults
+from glassnet.optim.optimizer import Optimizer, apply_weight_decay, start_state
 
 
 class Adamax(Optimizer):
@@ -35,23 +36,16 @@ class Adamax(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_hyper("Adamax", lr=lr, eps=eps, weight_decay=weight_decay)
-        check_betas("Adamax", betas)
-        defaults = dict(
-            lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, maximize=maximize
-        )
+        defaults = adam_defaults("Adamax", lr, betas, eps, weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 
     def _update(self, param, grad, state, group) -> None:
-        (beta1, beta2), wd = group["betas"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
         g = -grad if group["maximize"] else grad
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param.data)
-            state["exp_inf"] = np.zeros_like(param.data)
+            start_state(state, param, "exp_avg", "exp_inf")
         state["step"] += 1
-        if wd:
-            g = g + wd * param.data
+        g = apply_weight_decay(param, g, group["lr"], group["weight_decay"])
         m, u = state["exp_avg"], state["exp_inf"]
         m += (1 - beta1) * (g - m)
         u *= beta2

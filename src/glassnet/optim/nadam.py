@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.optim.optimizer import Optimizer, check_betas, check_hyper
+from glassnet.optim.adam import adam_defaults, update_moments
+from glassnet.optim.optimizer import Optimizer, apply_weight_decay, start_state
 
 
 class NAdam(Optimizer):
@@ -42,15 +43,13 @@ class NAdam(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_hyper(
-            "NAdam", lr=lr, eps=eps, weight_decay=weight_decay, momentum_decay=momentum_decay
-        )
-        check_betas("NAdam", betas)
-        defaults = dict(
-            lr=lr,
-            betas=tuple(betas),
-            eps=eps,
-            weight_decay=weight_decay,
+        defaults = adam_defaults(
+            "NAdam",
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            checked=("momentum_decay",),
             momentum_decay=momentum_decay,
             decoupled_weight_decay=decoupled_weight_decay,
             maximize=maximize,
@@ -62,24 +61,16 @@ class NAdam(Optimizer):
         psi = group["momentum_decay"]
         g = -grad if group["maximize"] else grad
         if not state:
-            state["step"] = 0
-            state["mu_product"] = 1.0
-            state["exp_avg"] = np.zeros_like(param.data)
-            state["exp_avg_sq"] = np.zeros_like(param.data)
+            start_state(state, param, "exp_avg", "exp_avg_sq", mu_product=1.0)
         state["step"] += 1
         t = state["step"]
-        if wd and group["decoupled_weight_decay"]:
-            param.data *= 1 - lr * wd
-        elif wd:
-            g = g + wd * param.data
+        g = apply_weight_decay(param, g, lr, wd, group["decoupled_weight_decay"])
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (t * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
         state["mu_product"] *= mu
         mu_product = state["mu_product"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - beta1) * (g - m)
-        v *= beta2
-        v += (1 - beta2) * g * g
+        update_moments(m, v, g, beta1, beta2)
         denom = np.sqrt(v / (1 - beta2**t)) + group["eps"]
         param.data -= lr * (1.0 - mu) / (1.0 - mu_product) * g / denom
         param.data -= lr * mu_next / (1.0 - mu_product * mu_next) * m / denom

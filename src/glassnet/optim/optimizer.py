@@ -183,3 +183,29 @@ def check_betas(name: str, betas: tuple[float, float]) -> None:
             f"{name}: betas must be in [0, 1), got {tuple(betas)}; they are the decay rates "
             "of running averages, e.g. (0.9, 0.999)"
         )
+
+
+def start_state(state: dict[str, Any], param: Tensor, *zeroed: str, **values: Any) -> None:
+    """Fill a parameter's empty state at its first step: ``step`` = 0, then ``values`` as
+    given, then a zero array of the parameter's shape for each name in ``zeroed`` (the
+    running averages, which start at zero), in PyTorch's key order."""
+    state["step"] = 0
+    state.update(values)
+    for key in zeroed:
+        state[key] = np.zeros_like(param.data)
+
+
+def apply_weight_decay(
+    param: Tensor, g: np.ndarray, lr: float, weight_decay: float, decoupled: bool = False
+) -> np.ndarray:
+    """The weight decay step shared by the optimizers; returns the gradient to use.
+
+    L2 (``decoupled`` False): g + weight_decay * theta, a new array; theta is untouched.
+    Decoupled (AdamW's): theta = theta (1 - lr weight_decay) in place, g returned as is.
+    With weight_decay 0, g is returned as is.
+    """
+    if weight_decay and decoupled:
+        param.data *= 1 - lr * weight_decay
+    elif weight_decay:
+        g = g + weight_decay * param.data
+    return g

@@ -8,7 +8,8 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.optim.optimizer import Optimizer, check_betas, check_hyper
+from glassnet.optim.adam import adam_defaults, update_moments
+from glassnet.optim.optimizer import Optimizer, apply_weight_decay, start_state
 
 
 class RAdam(Optimizer):
@@ -45,13 +46,12 @@ class RAdam(Optimizer):
         *,
         maximize: bool = False,
     ) -> None:
-        check_hyper("RAdam", lr=lr, eps=eps, weight_decay=weight_decay)
-        check_betas("RAdam", betas)
-        defaults = dict(
-            lr=lr,
-            betas=tuple(betas),
-            eps=eps,
-            weight_decay=weight_decay,
+        defaults = adam_defaults(
+            "RAdam",
+            lr,
+            betas,
+            eps,
+            weight_decay,
             decoupled_weight_decay=decoupled_weight_decay,
             maximize=maximize,
         )
@@ -61,19 +61,12 @@ class RAdam(Optimizer):
         lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
         g = -grad if group["maximize"] else grad
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param.data)
-            state["exp_avg_sq"] = np.zeros_like(param.data)
+            start_state(state, param, "exp_avg", "exp_avg_sq")
         state["step"] += 1
         t = state["step"]
-        if wd and group["decoupled_weight_decay"]:
-            param.data *= 1 - lr * wd
-        elif wd:
-            g = g + wd * param.data
+        g = apply_weight_decay(param, g, lr, wd, group["decoupled_weight_decay"])
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - beta1) * (g - m)
-        v *= beta2
-        v += (1 - beta2) * g * g
+        update_moments(m, v, g, beta1, beta2)
         bias_correction1 = 1 - beta1**t
         bias_correction2 = 1 - beta2**t
         m_hat = m / bias_correction1

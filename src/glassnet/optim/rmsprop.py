@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.optim.optimizer import Optimizer, check_hyper
+from glassnet.optim.optimizer import Optimizer, apply_weight_decay, check_hyper, start_state
 
 
 class RMSprop(Optimizer):
@@ -54,15 +54,13 @@ class RMSprop(Optimizer):
         alpha, wd, momentum = group["alpha"], group["weight_decay"], group["momentum"]
         g = -grad if group["maximize"] else grad
         if not state:
-            state["step"] = 0
-            state["square_avg"] = np.zeros_like(param.data)
+            start_state(state, param, "square_avg")
             if momentum:
                 state["momentum_buffer"] = np.zeros_like(param.data)
             if group["centered"]:
                 state["grad_avg"] = np.zeros_like(param.data)
         state["step"] += 1
-        if wd:
-            g = g + wd * param.data
+        g = apply_weight_decay(param, g, group["lr"], wd)
         v = state["square_avg"]
         v *= alpha
         v += (1 - alpha) * g * g
@@ -137,8 +135,7 @@ class Adagrad(Optimizer):
             self._init_state(param, state)
         state["step"] += 1
         g = -grad if group["maximize"] else grad
-        if group["weight_decay"]:
-            g = g + group["weight_decay"] * param.data
+        g = apply_weight_decay(param, g, group["lr"], group["weight_decay"])
         lr_t = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         state["sum"] += g * g
         param.data -= lr_t * g / (np.sqrt(state["sum"]) + group["eps"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.optim.optimizer import Optimizer, check_hyper
+from glassnet.optim.optimizer import Optimizer, apply_weight_decay, check_hyper
 
 
 def sgd_step_reference(
@@ -80,8 +80,7 @@ class SGD(Optimizer):
     def _update(self, param, grad, state, group) -> None:
         lr, momentum, wd = group["lr"], group["momentum"], group["weight_decay"]
         g = -grad if group["maximize"] else grad
-        if wd:
-            g = g + wd * param.data
+        g = apply_weight_decay(param, g, lr, wd)
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:
