@@ -19,6 +19,7 @@ from glassnet.autograd import (
     set_grad_enabled,
     tensor,
 )
+from glassnet.autograd.device import device
 from glassnet.creation import (
     arange,
     bool_,
@@ -65,7 +66,6 @@ from glassnet.ops.activation import (
     softplus,
     tanh,
 )
-from glassnet.ops.device import device
 from glassnet.ops.elementwise import (
     abs,
     add,

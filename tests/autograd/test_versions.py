@@ -105,3 +105,21 @@ def test_in_place_on_a_tensor_that_requires_grad_needs_no_grad() -> None:
         with pytest.raises(RuntimeError, match=rf"in-place operation \({name}\)"):
             IN_PLACE[name](x)
     assert x._version == 0
+
+
+def test_in_place_on_a_recorded_result_says_to_write_it_out_of_place() -> None:
+    x = _leaf()
+    h = x * 2
+    with pytest.raises(RuntimeError, match=r"h = h \* 3 instead of h \*= 3"):
+        h *= 3
+    h = h * 3  # the advice, which keeps the gradient right
+    h.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0, 6.0])
+
+
+def test_create_graph_is_refused_with_the_reason() -> None:
+    x = _leaf()
+    with pytest.raises(NotImplementedError, match="no higher-order gradients"):
+        (x * x).sum().backward(create_graph=True)
+    with pytest.raises(NotImplementedError, match="no higher-order gradients"):
+        gn.autograd.grad((x * x).sum(), x, create_graph=True)

@@ -106,3 +106,39 @@ def test_pytorch_dtype_names() -> None:
     for name in names:
         expected = torch.zeros(1, dtype=getattr(torch, name)).numpy().dtype
         assert np.dtype(getattr(gn, name)) == expected, name
+
+
+def test_creation_functions_take_pytorchs_device_argument() -> None:
+    for make in (
+        lambda d: gn.zeros(2, device=d),
+        lambda d: gn.ones(2, 3, device=d),
+        lambda d: gn.full((2,), 1.5, device=d),
+        lambda d: gn.empty(2, device=d),
+        lambda d: gn.randn(2, device=d),
+        lambda d: gn.rand(2, device=d),
+        lambda d: gn.randint(0, 5, (3,), device=d),
+        lambda d: gn.randperm(4, device=d),
+        lambda d: gn.arange(3, device=d),
+        lambda d: gn.linspace(0, 1, 5, device=d),
+        lambda d: gn.eye(2, device=d),
+        lambda d: gn.zeros_like(gn.ones(2), device=d),
+        lambda d: gn.tensor([1.0, 2.0], device=d),
+    ):
+        assert make("cpu").device == gn.device("cpu")
+        assert make(gn.device("cpu")).device == gn.device("cpu")
+        with pytest.raises(RuntimeError, match="runs on NumPy on the CPU"):
+            make("cuda")
+
+
+def test_a_module_moves_to_the_cpu_and_dtypes_as_in_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    for lib in (gn, torch):
+        model = lib.nn.Linear(2, 3)
+        assert model.to("cpu") is model and model.cpu() is model
+        assert model.to(lib.device("cpu")) is model
+        assert model.to("cpu", lib.float64) is model
+        assert str(model.weight.dtype).endswith("float64")
+    with pytest.raises(RuntimeError, match="runs on NumPy on the CPU"):
+        gn.nn.Linear(2, 3).cuda()
+    with pytest.raises(RuntimeError, match="runs on NumPy on the CPU"):
+        gn.nn.Linear(2, 3).to("cuda:0")

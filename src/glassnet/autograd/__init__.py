@@ -4,7 +4,7 @@ This package imports nothing else from glassnet; the ops build on it.
 """
 
 from glassnet.autograd.anomaly import detect_anomaly, is_anomaly_enabled
-from glassnet.autograd.engine import grad
+from glassnet.autograd.backward import grad
 from glassnet.autograd.function import Function, Node
 from glassnet.autograd.grad_mode import (
     enable_grad,

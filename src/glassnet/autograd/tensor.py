@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd.device import check_device
+
 _FLOAT_KINDS = ("f",)
 
 
@@ -142,7 +144,9 @@ class Tensor:
         out._version_counter = self._version_counter  # same values, so same changes
         return out
 
-    def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
+    def backward(
+        self, gradient: Any = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
         """Compute the gradient of this tensor with respect to every leaf that requires grad.
 
         Gradients are accumulated (added) into each leaf's ``.grad``.
@@ -151,13 +155,15 @@ class Tensor:
             gradient: d(something)/d(self), same shape as self. May be omitted only when
                 self holds a single element (a loss); then it is 1.
             retain_graph: keep saved arrays so that backward can run through this graph again.
+            create_graph: refused: glassnet computes first derivatives only.
 
         Raises:
             RuntimeError: self does not require grad, self is not a scalar and no gradient
                 was given, or the graph was already freed by an earlier backward.
         """
-        from glassnet.autograd.engine import run_backward
+        from glassnet.autograd.backward import refuse_create_graph, run_backward
 
+        refuse_create_graph(create_graph)
         run_backward([self], [gradient], retain_graph=retain_graph)
 
     def register_hook(self, hook: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
@@ -282,11 +288,19 @@ class Tensor:
     def _check_in_place(self, name: str) -> None:
         from glassnet.autograd.grad_mode import is_grad_enabled
 
-        if is_grad_enabled() and (self._requires_grad or self.grad_fn is not None):
+        if not is_grad_enabled():
+            return
+        if self.grad_fn is not None:  # PyTorch records it; glassnet's graph has no such node
+            raise RuntimeError(
+                f"an in-place operation ({name}) on the result of a recorded op is not "
+                "supported: write it out of place (h = h * 3 instead of h *= 3), so that "
+                "backward goes through it"
+            )
+        if self._requires_grad:
             raise RuntimeError(
                 f"an in-place operation ({name}) on a tensor that requires grad would make its "
-                "gradient wrong; "
-                "update parameters inside gn.no_grad(), or write it out of place (x = x + y)"
+                "gradient wrong; update parameters inside gn.no_grad(), or write it out of "
+                "place (x = x + y)"
             )
 
     def _in_place(self, name: str, ufunc: Any, *operands: Any) -> Tensor:
@@ -397,7 +411,7 @@ class _HookHandle:
     __call__ = remove
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None) -> Tensor:
     """Create a tensor from numbers, (nested) lists, NumPy arrays or another tensor.
 
     Python floats become float32, Python ints int64; NumPy arrays keep their dtype.
@@ -407,8 +421,10 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
         data: the values.
         dtype: a NumPy dtype (``np.float64``, ``"float64"``, ``gn.float64``) to convert to.
         requires_grad: record operations on this tensor for backward.
+        device: accepted as in PyTorch; only the CPU exists (another device raises).
 
     Returns:
         A new leaf tensor.
     """
+    check_device(device)
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)

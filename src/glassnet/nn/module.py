@@ -279,9 +279,25 @@ class Module:
         """Convert floating-point parameters and buffers to float32, in place."""
         return self._cast_floats(np.float32)
 
-    def to(self, dtype: Any) -> Module:
-        """Convert floating-point parameters and buffers to ``dtype``, in place."""
-        return self._cast_floats(np.dtype(dtype))
+    def to(self, *args: Any, **kwargs: Any) -> Module:
+        """Convert floating-point parameters and buffers to a dtype, in place, with PyTorch's
+        signatures: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(tensor)``.
+        The CPU is the only device, so ``model.to("cpu")`` changes nothing."""
+        from glassnet.ops.device import to_arguments
+
+        dtype, _ = to_arguments(args, kwargs)
+        return self if dtype is None else self._cast_floats(np.dtype(dtype))
+
+    def cpu(self) -> Module:
+        """Every module lives on the CPU already: returns self."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Refused with the fix: glassnet runs on NumPy on the CPU."""
+        from glassnet.autograd.device import check_device
+
+        check_device("cuda" if device is None else device)
+        return self
 
     # ------------------------------------------------------------ state dict
     def state_dict(self, prefix: str = "") -> OrderedDict[str, Tensor]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd.device import CPU
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops import (
     activation,
@@ -82,7 +83,7 @@ METHODS = {
     "cpu": device.cpu,
     "cuda": device.cuda,
     # properties, installed like the methods: every tensor is on the CPU
-    "device": property(lambda self: device.CPU),
+    "device": property(lambda self: CPU),
     "is_cuda": property(lambda self: False),
     "int": lambda self: elementwise.cast(self, np.int32),
     "half": lambda self: elementwise.cast(self, np.float16),
