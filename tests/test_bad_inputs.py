@@ -691,3 +691,19 @@ def test_bad_call_raises_a_clear_error(name, call, error, message, tmp_path) -> 
     assert issubclass(error, (ValueError, TypeError, RuntimeError)) or error is AttributeError
     with pytest.raises(error, match=message):
         call(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: gn.ones(2, 3, 4) * gn.ones(2, 4),
+        lambda: gn.ones(2, 3, requires_grad=True) - gn.ones(4),
+        lambda: gn.ones(3) + gn.ones(2),
+        lambda: gn.maximum(gn.ones(3), gn.ones(2)),
+    ],
+)
+def test_shapes_that_do_not_broadcast_name_the_op_and_the_fix(call) -> None:
+    with pytest.raises(
+        ValueError, match=r"\w+: shapes \(.*\) and \(.*\) do not broadcast.*Reshape one"
+    ):
+        call()

@@ -359,6 +359,20 @@ def promote(*operands: Any) -> list[Tensor | None]:
 
 
 def _binary(op: type, a: Any, b: Any) -> Tensor:
+    try:
+        return _apply_binary(op, a, b)
+    except ValueError as error:
+        if "broadcast" not in str(error):
+            raise
+        shape_a, shape_b = np.shape(getattr(a, "data", a)), np.shape(getattr(b, "data", b))
+        raise ValueError(
+            f"{op.__name__.lower()}: shapes {shape_a} and {shape_b} do not broadcast; sizes "
+            "are matched from the last dimension and each pair must be equal or contain a 1. "
+            "Reshape one to line them up (e.g. x.unsqueeze(-1) or x.reshape(...))"
+        ) from None
+
+
+def _apply_binary(op: type, a: Any, b: Any) -> Tensor:
     # Fast paths, same result as promote() at half the cost: the common cases are two
     # tensors of one dtype, and a float tensor with a Python number (which keeps its dtype).
     if isinstance(a, Tensor):
