@@ -126,38 +126,22 @@ class MaskedFill(Function):
         return grad_x, None, grad_value
 
 
-class Tril(Function):
-    """y = x on and below the ``diagonal``-th diagonal, else 0.   grad_x = tril(grad_y).
+class Triangle(Function):
+    """y = x inside a triangle of the last two dims, else 0: ``tril`` keeps j - i <= diagonal
+    (on and below the diagonal-th diagonal), ``triu`` keeps j - i >= diagonal.
 
-    y[.., i, j] = x[.., i, j] where j - i <= diagonal: dy/dx is 1 inside the triangle and
-    0 outside, so the gradient is cut to the same triangle.
+    dy/dx is 1 inside the triangle and 0 outside, so grad_x is grad_y cut to the same
+    triangle: the backward is the forward applied to the gradient.
     """
 
     @staticmethod
-    def forward(ctx, x, diagonal):
-        ctx.diagonal = diagonal
-        return np.tril(x, diagonal)
+    def forward(ctx, x, diagonal, upper):
+        ctx.diagonal, ctx.upper = diagonal, upper
+        return (np.triu if upper else np.tril)(x, diagonal)
 
     @staticmethod
     def backward(ctx, grad_y):
-        return np.tril(grad_y, ctx.diagonal)
-
-
-class Triu(Function):
-    """y = x on and above the ``diagonal``-th diagonal, else 0.   grad_x = triu(grad_y).
-
-    y[.., i, j] = x[.., i, j] where j - i >= diagonal: dy/dx is 1 inside the triangle and
-    0 outside, so the gradient is cut to the same triangle.
-    """
-
-    @staticmethod
-    def forward(ctx, x, diagonal):
-        ctx.diagonal = diagonal
-        return np.triu(x, diagonal)
-
-    @staticmethod
-    def backward(ctx, grad_y):
-        return np.triu(grad_y, ctx.diagonal)
+        return (np.triu if ctx.upper else np.tril)(grad_y, ctx.diagonal)
 
 
 # ------------------------------------------------------------------ checks
@@ -342,11 +326,11 @@ def tril(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """The lower triangle of the last two dims: zero above the ``diagonal``-th diagonal
     (0 the main one, positive above it, negative below)."""
     _check_matrix(input, "tril")
-    return Tril.apply(input, int(diagonal))
+    return Triangle.apply(input, int(diagonal), False)
 
 
 def triu(input: Tensor, diagonal: int = 0) -> Tensor:  # noqa: A002
     """The upper triangle of the last two dims: zero below the ``diagonal``-th diagonal
     (0 the main one, positive above it, negative below)."""
     _check_matrix(input, "triu")
-    return Triu.apply(input, int(diagonal))
+    return Triangle.apply(input, int(diagonal), True)
