@@ -123,3 +123,14 @@ def test_create_graph_is_refused_with_the_reason() -> None:
         (x * x).sum().backward(create_graph=True)
     with pytest.raises(NotImplementedError, match="no higher-order gradients"):
         gn.autograd.grad((x * x).sum(), x, create_graph=True)
+
+
+def test_a_float_result_into_an_int_tensor_is_refused_as_in_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError):
+        t = torch.tensor([1, 2])
+        t += 0.5
+    x = gn.tensor([1, 2])
+    with pytest.raises(TypeError, match=r"\+=: the result is floating-point .* int64 tensor"):
+        x += 0.5
+    assert x.tolist() == [1, 2] and x._version == 0

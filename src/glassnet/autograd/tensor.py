@@ -306,7 +306,17 @@ class Tensor:
     def _in_place(self, name: str, ufunc: Any, *operands: Any) -> Tensor:
         self._check_in_place(name)
         values = [o.data if isinstance(o, Tensor) else o for o in operands]
-        ufunc(self.data, *values, out=self.data, casting="same_kind")
+        try:
+            ufunc(self.data, *values, out=self.data, casting="same_kind")
+        except TypeError:  # NumPy's casting error, e.g. a float result into an int tensor
+            kind = {"f": "floating-point", "c": "complex"}.get(
+                np.result_type(self.data, *values).kind, "of another dtype"
+            )
+            raise TypeError(
+                f"{name}: the result is {kind} and cannot be stored in place in this "
+                f"{self.dtype} tensor (PyTorch refuses it too); compute a new tensor instead "
+                "(x = x + y), or convert first (x = x.float())"
+            ) from None
         self._bump_version()
         return self
 
