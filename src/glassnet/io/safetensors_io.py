@@ -56,11 +56,24 @@ def save(
     """Write a state dict (names to Tensors or arrays) to a safetensors file, atomically.
 
     Args:
-        tensors: e.g. ``model.state_dict()``.
+        tensors: e.g. ``model.state_dict()``; a module itself is accepted and its
+            ``state_dict()`` is saved (load it back with ``model.load_state_dict``).
         path: the file to write; an existing file is replaced only once the new one is
             complete on disk.
         metadata: optional string-to-string pairs stored in the header.
+
+    Raises:
+        TypeError: for a single tensor or array (a safetensors file names each tensor:
+            pass ``{"name": tensor}``) or anything else that is not a mapping.
     """
+    if callable(getattr(tensors, "state_dict", None)):  # a Module (io knows no nn: duck type)
+        tensors = tensors.state_dict()
+    if not isinstance(tensors, Mapping):
+        kind = type(tensors).__name__
+        raise TypeError(
+            f"save: expects a state dict (names to tensors) or a module, got a {kind}; a "
+            'safetensors file names every tensor, so pass {"name": tensor} for one tensor'
+        )
     atomic_write_bytes(path, to_bytes(tensors, metadata))
 
 

@@ -50,7 +50,8 @@ class Linear(Module):
         _check_size("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty((out_features, in_features), dtype)
-        self.bias = _empty((out_features,), dtype) if bias else None
+        # registered even when absent, as PyTorch does: named_parameters lists no None
+        self.register_parameter("bias", _empty((out_features,), dtype) if bias else None)
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: np.random.Generator | None = None) -> None:

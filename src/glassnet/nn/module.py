@@ -230,9 +230,14 @@ class Module:
 
     # ------------------------------------------------------------ modes and bulk changes
     def train(self, mode: bool = True) -> Module:
-        """Set training mode (dropout active, batch norm uses batch statistics)."""
-        for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+        """Set training mode (dropout active, batch norm uses batch statistics).
+
+        Calls each child's own ``train``, as PyTorch does, so a subclass that overrides it
+        (to keep a frozen part in eval mode, say) is honoured.
+        """
+        object.__setattr__(self, "training", bool(mode))
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> Module:

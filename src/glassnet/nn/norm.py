@@ -36,8 +36,12 @@ class LayerNorm(Module):
         self.normalized_shape, self.eps = shape, eps
         self.elementwise_affine = elementwise_affine
         dtype = np.float32 if dtype is None else dtype
-        self.weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
-        self.bias = Parameter(np.zeros(shape, dtype=dtype)) if elementwise_affine and bias else None
+        weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
+        self.register_parameter("weight", weight)  # registered even as None, as in PyTorch
+        with_bias = elementwise_affine and bias
+        self.register_parameter(
+            "bias", Parameter(np.zeros(shape, dtype=dtype)) if with_bias else None
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         F.check_normalized_shape(f"LayerNorm({self.normalized_shape})", x, self.normalized_shape)
@@ -72,8 +76,13 @@ class BatchNorm1d(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = np.float32 if dtype is None else dtype
-        self.weight = Parameter(np.ones(num_features, dtype=dtype)) if affine else None
-        self.bias = Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
+        # registered even as None, as in PyTorch
+        self.register_parameter(
+            "weight", Parameter(np.ones(num_features, dtype=dtype)) if affine else None
+        )
+        self.register_parameter(
+            "bias", Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
+        )
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor(np.ones(num_features, dtype=dtype)))
