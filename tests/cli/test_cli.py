@@ -5,18 +5,32 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 import glassnet as gn
 
+SRC = str(Path(gn.__file__).resolve().parents[1])
 
-def glassnet(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+
+def glassnet(
+    *args: str, check: bool = True, cwd: Path | None = None, env: dict | None = None
+) -> subprocess.CompletedProcess:
+    env = dict(os.environ if env is None else env)
+    # the glassnet under test, also when cwd moves away from a relative PYTHONPATH=src
+    env["PYTHONPATH"] = os.pathsep.join([SRC, env.get("PYTHONPATH", "")])
     result = subprocess.run(
-        [sys.executable, "-m", "glassnet", *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "glassnet", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+        env=env,
     )
     if check and result.returncode != 0:
         raise AssertionError(f"exit {result.returncode}\n{result.stdout}\n{result.stderr}")
@@ -174,13 +188,7 @@ BAD_ARGUMENTS = [
     ("args", "message"), BAD_ARGUMENTS, ids=lambda v: " ".join(v) if isinstance(v, list) else ""
 )
 def test_bad_arguments_exit_2_with_one_line(args, message, tmp_path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "glassnet", *args],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
+    result = glassnet(*args, cwd=tmp_path, check=False)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -212,6 +220,7 @@ def test_divergence_exits_1_with_advice_and_keeps_the_checkpoint(tmp_path) -> No
         "1e30",
         "--out",
         str(out),
+        "--overwrite",
         check=False,
     )
     assert result.returncode == 1
@@ -219,3 +228,78 @@ def test_divergence_exits_1_with_advice_and_keeps_the_checkpoint(tmp_path) -> No
     assert "Traceback" not in result.stderr
     assert (out / "checkpoint.safetensors").read_bytes() == before
     assert json.loads((out / "config.json").read_text())["training"]["lr"] == 1e-3
+
+
+def _one_line_error(result: subprocess.CompletedProcess, status: int) -> str:
+    assert result.returncode == status, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_unwritable_out_is_refused_before_the_first_epoch(tmp_path) -> None:
+    (tmp_path / "afile").write_text("not a folder")
+    cases = [
+        ("afile", "--out: afile is a file, not a folder"),
+        ("afile/sub", "--out: cannot create afile/sub: afile is a file, not a folder"),
+        ("/proc/glassnet-forbidden", "--out: cannot write to /proc/glassnet-forbidden"),
+    ]
+    for out, message in cases:
+        result = glassnet(
+            "train", "--dataset", "xor", "--epochs", "1", "--out", out, cwd=tmp_path, check=False
+        )
+        line = _one_line_error(result, 2)
+        assert line.startswith("glassnet train: error: ") and message in line, line
+        assert "epoch" not in result.stdout  # refused before training started
+    assert (tmp_path / "afile").read_text() == "not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]  # nothing left behind
+
+
+def test_an_os_error_while_working_is_one_line_naming_the_path(digits_run, tmp_path) -> None:
+    out, _ = digits_run
+    np.save(tmp_path / "x.npy", np.zeros((1, 64), np.float32))
+    (tmp_path / "afile").write_text("")
+    result = glassnet(
+        "predict",
+        str(out),
+        "--input",
+        str(tmp_path / "x.npy"),
+        "--output",
+        str(tmp_path / "afile" / "p.csv"),
+        check=False,
+    )
+    line = _one_line_error(result, 1)
+    assert str(tmp_path / "afile" / "p.csv") in line and "Not a directory" in line
+
+
+def test_runs_without_out_go_to_new_numbered_folders(tmp_path) -> None:
+    for folder in ("train", "train2"):
+        result = glassnet("train", "--dataset", "xor", "--epochs", "1", cwd=tmp_path)
+        assert f"saving to runs/{folder}/" in result.stdout
+        assert f"saved to runs/{folder}/" in result.stdout
+        assert (tmp_path / "runs" / folder / "model.safetensors").is_file()
+    assert sorted(p.name for p in (tmp_path / "runs").iterdir()) == ["train", "train2"]
+
+
+def test_out_holding_a_run_needs_resume_or_overwrite(tmp_path) -> None:
+    out = str(tmp_path / "run")
+    glassnet("train", "--dataset", "xor", "--epochs", "2", "--out", out)
+    before = (tmp_path / "run" / "model.safetensors").read_bytes()
+    refused = glassnet("train", "--dataset", "xor", "--epochs", "1", "--out", out, check=False)
+    line = _one_line_error(refused, 2)
+    assert "already holds a run" in line and "--resume" in line and "--overwrite" in line
+    assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
+
+    resumed = glassnet("train", "--resume", "--out", out)
+    assert resumed.stdout.strip().splitlines() == [
+        f"{out} is already complete (2 of 2 epochs); nothing to resume. Score it with: "
+        f"glassnet evaluate {out}"
+    ]
+    assert (tmp_path / "run" / "model.safetensors").read_bytes() == before
+
+    # --overwrite: the old run's files go once the new run has an epoch of its own
+    glassnet("train", "--dataset", "xor", "--epochs", "3", "--stop-after", "1", "--out", out,
+             "--overwrite")  # fmt: skip
+    assert json.loads((tmp_path / "run" / "history.json").read_text())["epoch"] == [1]
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["training"]["epochs"] == 3

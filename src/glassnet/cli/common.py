@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import os
 import sys
+import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -19,13 +22,143 @@ class UsageError(Exception):
     """A bad argument or input file: reported in one line, exit status 2."""
 
 
+def did_you_mean(name: str, choices: Iterable[str]) -> str:
+    """ " (did you mean X?)" for the choice nearest to ``name``, or "" when none is close."""
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default; options without one (None, off) say
+    nothing, and a list default is shown as it is typed (256,128)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        default = action.default
+        if (
+            "(default" in text
+            or default is None
+            or default is False
+            or default == argparse.SUPPRESS
+            or not action.option_strings
+        ):
+            return text
+        shown = ",".join(map(str, default)) if isinstance(default, list) else str(default)
+        return f"{text} (default: {shown or 'none'})".strip().replace("%", "%%")
+
+
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (what is wrong and what is allowed), no
-    usage block and no traceback, with exit status 2."""
+    """argparse, but a usage error is one line (what is wrong and what is allowed, with
+    the nearest valid name), no usage block and no traceback, with exit status 2; and
+    ``--help`` shows every default."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.option_names: list[str] = []
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.option_names.extend(action.option_strings)
+        return action
 
     def error(self, message: str) -> NoReturn:
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(2)
+
+    def unrecognized(self, extras: list[str]) -> NoReturn:
+        """Refuse arguments this (sub)command does not know, suggesting the nearest flag."""
+        hints = []
+        for extra in extras:
+            flag = extra.split("=", 1)[0]
+            if flag.startswith("-"):
+                close = difflib.get_close_matches(flag, self.option_names, n=1)
+                if close:
+                    hints.append((flag, close[0]))
+        text = f"unrecognized arguments: {' '.join(extras)}"
+        if len(hints) == 1:
+            text += f" (did you mean {hints[0][1]}?)"
+        elif hints:
+            text += f" (did you mean {', '.join(f'{b} for {a}' for a, b in hints)}?)"
+        self.error(text)
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        # argparse's own check, plus the nearest valid choice for a typo
+        if action.choices is not None and value not in action.choices:
+            names = [str(c) for c in action.choices]
+            close = difflib.get_close_matches(str(value), names, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise argparse.ArgumentError(
+                action,
+                f"invalid choice: {value!r}{hint}; choose from {', '.join(names)}",
+            )
+
+
+def describe_os_error(error: OSError) -> str:
+    """An OSError in one line: the path (or paths) and the reason."""
+    reason = error.strerror or str(error)
+    paths = [str(p) for p in (error.filename, error.filename2) if p is not None]
+    return f"{' -> '.join(paths)}: {reason}" if paths else reason
+
+
+def new_run_folder(root: Path = Path("runs"), name: str = "train") -> Path:
+    """The first of root/train, root/train2, root/train3, ... that does not exist yet."""
+    number = 1
+    while True:
+        folder = root / (name if number == 1 else f"{name}{number}")
+        if not folder.exists():
+            return folder
+        number += 1
+
+
+def prepare_folder(path: Path, option: str) -> list[Path]:
+    """Make sure files can be written in folder ``path`` before any work is done: create
+    the missing folders and write (and delete) a probe file.
+
+    Returns:
+        The folders created, deepest last, for ``remove_empty`` if the command fails.
+
+    Raises:
+        UsageError: ``path`` is a file, lies under a file, or cannot be created or written.
+    """
+    if path.exists() and not path.is_dir():
+        raise UsageError(
+            f"{option}: {path} is a file, not a folder; pass a folder (it is created if missing)"
+        )
+    missing, existing = [], path
+    while not existing.exists() and existing.parent != existing:
+        missing.append(existing)
+        existing = existing.parent
+    if existing.exists() and not existing.is_dir():
+        raise UsageError(
+            f"{option}: cannot create {path}: {existing} is a file, not a folder; pass a "
+            "folder path"
+        )
+    created: list[Path] = []
+    try:
+        for folder in reversed(missing):
+            folder.mkdir(exist_ok=True)
+            created.append(folder)
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".glassnet-probe-")
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as error:
+        remove_empty(created)
+        where = "" if str(error.filename) in (str(path), "None") else f"{error.filename}: "
+        raise UsageError(
+            f"{option}: cannot write to {path} ({where}{error.strerror or error}); pass a "
+            "folder you can write to"
+        ) from None
+    return created
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove the folders ``prepare_folder`` created, deepest first, if still empty."""
+    for folder in reversed(folders):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _number(text: str) -> float:

@@ -32,6 +32,9 @@ DEFAULTS = dict(
     label_smoothing=0.1,
     seed=0,
 )
+# what a finished run writes besides config.json and its checkpoint: removed when a run
+# started with --overwrite finishes its first epoch, so no file of the old run is mixed in
+STALE_FILES = ("model.safetensors", "history.json", "run.json", "curves.png")
 
 
 def add_parser(sub: Any) -> None:
@@ -92,7 +95,18 @@ def add_parser(sub: Any) -> None:
         help="learning-rate schedule over the epochs (default: cosine)",
     )
     p.add_argument("--seed", type=int, default=d["seed"], help="seeds weights, order and dropout")
-    p.add_argument("--out", metavar="DIR", default="runs/latest", help="where to save the run")
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="where to save the run; refused if it already holds one, unless --resume or "
+        "--overwrite (default: a new folder runs/train, runs/train2, ...)",
+    )
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run already in --out (its files go when the new run finishes its "
+        "first epoch)",
+    )
     p.add_argument("--plot", action="store_true", help="also draw curves.png (needs matplotlib)")
     p.add_argument(
         "--resume",
@@ -163,23 +177,65 @@ def _epoch_line(state: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import glassnet as gn
-    from glassnet.data import DataLoader, Standardize, TensorDataset
-    from glassnet.io import atomic_write_text, save
-    from glassnet.train import LambdaCallback, TrainingDiverged, fit
-    from glassnet.train.callbacks import write_checkpoint
-
-    out = Path(args.out)
+    if args.resume and args.overwrite:
+        raise UsageError(
+            "--resume continues the run in --out and --overwrite replaces it; pass one of them"
+        )
+    if args.out is None:
+        if args.resume:
+            raise UsageError("--resume needs --out DIR, the folder of the run to continue")
+        out = common.new_run_folder()
+    else:
+        out = Path(args.out)
     checkpoint = out / "checkpoint.safetensors"
     if args.resume:
         config = common.read_run(str(out))
         settings = config["training"]
+        done = _epochs_done(out)
+        if done is not None and done >= settings["epochs"]:
+            print(
+                f"{out} is already complete ({done} of {settings['epochs']} epochs); nothing "
+                f"to resume. Score it with: glassnet evaluate {out}"
+            )
+            return 0
         if not checkpoint.is_file():
             raise UsageError(f"--resume: {out} has no checkpoint.safetensors to resume from")
     else:
         settings = _settings(args)
         if settings["dropout"] >= 1:
             raise UsageError(f"--dropout must be below 1, got {settings['dropout']}")
+        if (out / "config.json").is_file() and not args.overwrite:
+            raise UsageError(
+                f"--out {out} already holds a run; pass --resume to continue it, --overwrite "
+                "to replace it, or another --out"
+            )
+    created = common.prepare_folder(out, "--out")
+    status = 1
+    try:
+        status = _train(args, out, settings)
+    finally:
+        if status != 0:
+            common.remove_empty(created)  # a run that failed at once leaves no empty folder
+    return status
+
+
+def _epochs_done(out: Path) -> int | None:
+    """How many epochs the finished (or stopped) run in ``out`` holds, per its history."""
+    try:
+        history = json.loads((out / "history.json").read_text(encoding="utf-8"))
+        return len(history["epoch"]) if (out / "model.safetensors").is_file() else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _train(args: argparse.Namespace, out: Path, settings: dict[str, Any]) -> int:
+    import glassnet as gn
+    from glassnet.data import DataLoader, Standardize, TensorDataset
+    from glassnet.io import atomic_write_text, save
+    from glassnet.train import LambdaCallback, TrainingDiverged, fit
+    from glassnet.train.callbacks import write_checkpoint
+
+    checkpoint = out / "checkpoint.safetensors"
     splits = common.load_dataset(
         settings["dataset"], settings["data"], settings["csv"], settings["target"], settings["seed"]
     )
@@ -216,7 +272,9 @@ def run(args: argparse.Namespace) -> int:
         _epoch_line(state)
         if state.epoch == 1 or not (out / "config.json").is_file():
             # written with the first checkpoint, so a run that fails at once leaves --out as
-            # it was
+            # it was; only then do the files of a run it overwrites go
+            for stale in STALE_FILES:
+                (out / stale).unlink(missing_ok=True)
             atomic_write_text(out / "config.json", json.dumps(config, indent=1))
         write_checkpoint(checkpoint, state)  # every epoch: a crash loses at most one
         if args.stop_after is not None and state.epoch >= args.stop_after:
@@ -224,7 +282,8 @@ def run(args: argparse.Namespace) -> int:
 
     print(
         f"training an MLP {splits.num_features} -> {' -> '.join(map(str, settings['hidden']))} -> "
-        f"{splits.num_classes} on {splits.name} ({len(x_train)} train, {len(x_test)} test)",
+        f"{splits.num_classes} on {splits.name} ({len(x_train)} train, {len(x_test)} test); "
+        f"saving to {out}/",
         flush=True,
     )
     started = time.perf_counter()
