@@ -180,7 +180,27 @@ BAD_ARGUMENTS = [
     (["train", "--dropout", "1.5"], "--dropout must be below 1, got 1.5"),
     (["evaluate", "no/such/run"], "no/such/run is not a glassnet run folder"),
     (["predict", "no/such/run", "--input", "x.npy"], "is not a glassnet run folder"),
-    (["train", "--frobnicate"], "unrecognized arguments: --frobnicate"),
+    (["train", "--frobnicate"], "glassnet train: error: unrecognized arguments: --frobnicate"),
+    (
+        ["train", "--hiden", "64"],
+        "glassnet train: error: unrecognized arguments: --hiden 64 (did you mean --hidden?)",
+    ),
+    (
+        ["train", "--hiden", "64", "--batchsize=3", "--lr", "1"],
+        "unrecognized arguments: --hiden 64 --batchsize=3 (did you mean --hidden for --hiden, "
+        "--batch-size for --batchsize?)",
+    ),
+    (
+        ["evaluate", "run", "--datset", "moons"],
+        "glassnet evaluate: error: unrecognized arguments: --datset moons (did you mean "
+        "--dataset?)",
+    ),
+    (["train", "--dataset", "moon"], "invalid choice: 'moon' (did you mean moons?)"),
+    (["train", "--optimizer", "adm"], "invalid choice: 'adm' (did you mean adam?)"),
+    (["train", "--activation", "rellu"], "invalid choice: 'rellu' (did you mean relu?)"),
+    (["trian"], "glassnet: error: argument COMMAND: invalid choice: 'trian' (did you mean train?)"),
+    (["explain", "softmx"], "glassnet explain: error: unknown op 'softmx' (did you mean softmax?)"),
+    (["gradcheck", "sigmiod"], "unknown op 'sigmiod' (did you mean sigmoid?)"),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from glassnet.cli.common import UsageError
+from glassnet.cli.common import UsageError, did_you_mean
 
 
 def add_parsers(sub: Any) -> None:
@@ -26,7 +26,7 @@ def add_parsers(sub: Any) -> None:
         "if any op fails.",
     )
     g.add_argument("ops", nargs="*", metavar="OP", help="ops to check (default: all)")
-    g.add_argument("--atol", type=float, default=1e-5, help="allowed absolute error")
+    g.add_argument("--atol", type=float, default=1e-5, help="largest absolute error that passes")
     g.set_defaults(run=run_gradcheck)
 
 
@@ -37,7 +37,10 @@ def run_explain(args: argparse.Namespace) -> int:
         print(list_ops())
         return 0
     if args.op.lower() not in OPS:
-        raise UsageError(f"unknown op {args.op!r}; run 'glassnet explain' for the list")
+        raise UsageError(
+            f"unknown op {args.op!r}{did_you_mean(args.op.lower(), OPS)}; run 'glassnet "
+            "explain' for the list"
+        )
     print(explain(args.op))
     return 0
 
@@ -48,7 +51,10 @@ def run_gradcheck(args: argparse.Namespace) -> int:
     names = args.ops or sorted(CHECKS)
     unknown = [n for n in names if n not in CHECKS]
     if unknown:
-        raise UsageError(f"unknown op {unknown[0]!r}; choose from {', '.join(sorted(CHECKS))}")
+        raise UsageError(
+            f"unknown op {unknown[0]!r}{did_you_mean(unknown[0], CHECKS)}; choose from "
+            f"{', '.join(sorted(CHECKS))}"
+        )
     width = max(len(n) for n in names)
     print(f"{'op':<{width}}  {'max abs error':>13}  {'max rel error':>13}  result")
     failed = 0
