@@ -323,3 +323,61 @@ def test_out_holding_a_run_needs_resume_or_overwrite(tmp_path) -> None:
              "--overwrite")  # fmt: skip
     assert json.loads((tmp_path / "run" / "history.json").read_text())["epoch"] == [1]
     assert json.loads((tmp_path / "run" / "config.json").read_text())["training"]["epochs"] == 3
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "predict", "export", "gradcheck"])
+def test_help_shows_every_default(command) -> None:
+    from glassnet.cli import build_parser
+
+    text = " ".join(glassnet(command, "--help").stdout.split())  # undo argparse's wrapping
+    parser = build_parser().subcommands[command]
+    for action in parser._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        # the option's entry: from its name (after the usage line) to the next option
+        entry = text.split(f" {action.option_strings[-1]} ", 1)[1].split(" --", 1)[0]
+        if action.default is not None and action.default is not False:
+            assert "(default: " in entry, (action.option_strings, entry)
+    if command == "train":
+        for expected in (
+            "--lr LR learning rate (default: 0.001)",
+            "(default: 40)",
+            "samples per step (default: 32)",
+            "update rule (default: adamw)",
+            "(default: 256,128)",
+            "(default: a new folder runs/train, runs/train2, ...)",
+        ):
+            assert expected in text
+
+
+def _without_matplotlib(tmp_path: Path) -> dict:
+    """An environment in which ``import matplotlib`` fails, as when it is not installed."""
+    shim = tmp_path / "shim" / "matplotlib"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("raise ImportError('No module named matplotlib')\n")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(shim.parent), env.get("PYTHONPATH", "")])
+    return env
+
+
+def test_curves_png_without_matplotlib_is_skipped_with_the_extra_that_brings_it(tmp_path) -> None:
+    pytest.importorskip("matplotlib")
+    env = _without_matplotlib(tmp_path)
+    args = ("train", "--dataset", "xor", "--epochs", "1")
+    result = glassnet(*args, "--out", str(tmp_path / "a"), env=env)
+    assert (
+        "curves.png skipped: matplotlib is missing; pip install 'glassnet[plot]' brings it"
+        in result.stdout.splitlines()
+    )
+    assert not (tmp_path / "a" / "curves.png").exists()
+    assert (tmp_path / "a" / "model.safetensors").is_file()
+
+    refused = glassnet(*args, "--plot", "--out", str(tmp_path / "b"), env=env, check=False)
+    line = _one_line_error(refused, 2)
+    assert "--plot needs matplotlib: pip install 'glassnet[plot]'" in line
+    assert "epoch" not in refused.stdout and not (tmp_path / "b").exists()
+
+    glassnet(*args, "--out", str(tmp_path / "c"))  # matplotlib present: drawn
+    assert (tmp_path / "c" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    quiet = glassnet(*args, "--no-plot", "--out", str(tmp_path / "d"), env=env)
+    assert not (tmp_path / "d" / "curves.png").exists() and "curves.png" not in quiet.stdout

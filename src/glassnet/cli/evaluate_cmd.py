@@ -18,10 +18,20 @@ def add_parser(sub: Any) -> None:
         "--dataset/--csv): accuracy, loss, confusion matrix, per-class precision and recall.",
     )
     p.add_argument("run_dir", metavar="DIR", help="the --out folder of 'glassnet train'")
-    p.add_argument("--dataset", choices=common.DATASETS, help="default: the run's own dataset")
-    p.add_argument("--data", metavar="PATH", help="folder with the MNIST IDX files")
-    p.add_argument("--csv", metavar="PATH", help="a CSV file to score (needs --target)")
-    p.add_argument("--target", metavar="COL", help="the CSV column that holds the class")
+    p.add_argument(
+        "--dataset", choices=common.DATASETS, help="dataset to score (default: the run's own)"
+    )
+    p.add_argument(
+        "--data", metavar="PATH", help="folder with the MNIST IDX files (default: the run's)"
+    )
+    p.add_argument(
+        "--csv",
+        metavar="PATH",
+        help="a CSV file to score, needs --target (default: the run's CSV, unless --dataset)",
+    )
+    p.add_argument(
+        "--target", metavar="COL", help="the CSV column that holds the class (default: the run's)"
+    )
     p.set_defaults(run=run)
 
 

@@ -26,7 +26,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("run_dir", metavar="DIR", help="the --out folder of 'glassnet train'")
     p.add_argument("--input", required=True, metavar="FILE", help=".npy or .csv samples")
-    p.add_argument("--output", metavar="FILE", help="write the CSV here instead of stdout")
+    p.add_argument("--output", metavar="FILE", help="where to write the CSV (default: stdout)")
     p.set_defaults(run=run)
 
 

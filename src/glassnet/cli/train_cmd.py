@@ -34,6 +34,7 @@ DEFAULTS = dict(
 )
 # what a finished run writes besides config.json and its checkpoint: removed when a run
 # started with --overwrite finishes its first epoch, so no file of the old run is mixed in
+PLOT_EXTRA = "pip install 'glassnet[plot]'"
 STALE_FILES = ("model.safetensors", "history.json", "run.json", "curves.png")
 
 
@@ -51,7 +52,7 @@ def add_parser(sub: Any) -> None:
         "--dataset",
         choices=common.DATASETS,
         default=d["dataset"],
-        help="built-in dataset (default: digits)",
+        help="built-in dataset",
     )
     p.add_argument(
         "--data", metavar="PATH", help="folder with the MNIST IDX files (--dataset mnist)"
@@ -65,34 +66,54 @@ def add_parser(sub: Any) -> None:
         type=common.hidden_sizes,
         default=d["hidden"],
         metavar="SIZES",
-        help="hidden layer sizes, comma-separated (default: 256,128)",
+        help="hidden layer sizes, comma-separated; none for no hidden layer",
     )
-    p.add_argument("--activation", choices=tuple(ACTIVATIONS), default=d["activation"])
+    p.add_argument(
+        "--activation",
+        choices=tuple(ACTIVATIONS),
+        default=d["activation"],
+        help="after each hidden layer",
+    )
     p.add_argument(
         "--dropout",
         type=common.non_negative_float,
         default=d["dropout"],
-        help="dropout probability after each hidden layer (default: 0.2)",
+        help="dropout probability after each hidden layer",
     )
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d["optimizer"])
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=d["optimizer"], help="update rule")
     p.add_argument("--lr", type=common.positive_float, default=d["lr"], help="learning rate")
     p.add_argument(
         "--momentum",
         type=common.non_negative_float,
         default=d["momentum"],
-        help="momentum for sgd and rmsprop (default: 0.9)",
+        help="momentum for sgd and rmsprop",
     )
-    p.add_argument("--weight-decay", type=common.non_negative_float, default=d["weight_decay"])
     p.add_argument(
-        "--label-smoothing", type=common.non_negative_float, default=d["label_smoothing"]
+        "--weight-decay",
+        type=common.non_negative_float,
+        default=d["weight_decay"],
+        help="L2 penalty (decoupled for adamw)",
     )
-    p.add_argument("--batch-size", type=common.positive_int, default=d["batch_size"])
-    p.add_argument("--epochs", type=common.positive_int, default=d["epochs"])
+    p.add_argument(
+        "--label-smoothing",
+        type=common.non_negative_float,
+        default=d["label_smoothing"],
+        help="weight moved from the true class to all classes in the training loss",
+    )
+    p.add_argument(
+        "--batch-size", type=common.positive_int, default=d["batch_size"], help="samples per step"
+    )
+    p.add_argument(
+        "--epochs",
+        type=common.positive_int,
+        default=d["epochs"],
+        help="passes over the training data",
+    )
     p.add_argument(
         "--schedule",
         choices=SCHEDULES,
         default=d["schedule"],
-        help="learning-rate schedule over the epochs (default: cosine)",
+        help="learning-rate schedule over the epochs",
     )
     p.add_argument("--seed", type=int, default=d["seed"], help="seeds weights, order and dropout")
     p.add_argument(
@@ -107,7 +128,12 @@ def add_parser(sub: Any) -> None:
         help="replace the run already in --out (its files go when the new run finishes its "
         "first epoch)",
     )
-    p.add_argument("--plot", action="store_true", help="also draw curves.png (needs matplotlib)")
+    p.add_argument(
+        "--plot",
+        action=argparse.BooleanOptionalAction,
+        help="--plot: draw curves.png, and refuse before training if matplotlib is missing; "
+        "--no-plot: do not draw it (default: drawn when matplotlib is installed)",
+    )
     p.add_argument(
         "--resume",
         action="store_true",
@@ -209,6 +235,8 @@ def run(args: argparse.Namespace) -> int:
                 f"--out {out} already holds a run; pass --resume to continue it, --overwrite "
                 "to replace it, or another --out"
             )
+    if args.plot and not _has_matplotlib():
+        raise UsageError(f"--plot needs matplotlib: {PLOT_EXTRA} (or pass --no-plot)")
     created = common.prepare_folder(out, "--out")
     status = 1
     try:
@@ -320,11 +348,11 @@ def _train(args: argparse.Namespace, out: Path, settings: dict[str, Any]) -> int
             indent=1,
         ),
     )
-    if args.plot or _has_matplotlib():
-        try:
+    if args.plot is not False:
+        if _has_matplotlib():
             history.plot(out / "curves.png")
-        except ImportError as error:
-            print(f"glassnet train: {error}", file=sys.stderr)
+        else:
+            print(f"curves.png skipped: matplotlib is missing; {PLOT_EXTRA} brings it")
     from glassnet.cli.evaluate_cmd import report
 
     if len(history) < settings["epochs"]:
@@ -335,6 +363,10 @@ def _train(args: argparse.Namespace, out: Path, settings: dict[str, Any]) -> int
 
 
 def _has_matplotlib() -> bool:
-    import importlib.util
+    from glassnet._pyplot import pyplot
 
-    return importlib.util.find_spec("matplotlib") is not None
+    try:
+        pyplot("curves.png")
+    except ImportError:  # absent, or present but broken: either way no curves
+        return False
+    return True
