@@ -381,3 +381,37 @@ def test_curves_png_without_matplotlib_is_skipped_with_the_extra_that_brings_it(
     assert (tmp_path / "c" / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     quiet = glassnet(*args, "--no-plot", "--out", str(tmp_path / "d"), env=env)
     assert not (tmp_path / "d" / "curves.png").exists() and "curves.png" not in quiet.stdout
+
+
+def _cross_entropy(logits: np.ndarray, y: np.ndarray, smoothing: float = 0.0) -> float:
+    """PyTorch's CrossEntropyLoss(label_smoothing=s), written out in float64."""
+    z = logits.astype(np.float64)
+    log_p = z - z.max(1, keepdims=True)
+    log_p -= np.log(np.exp(log_p).sum(1, keepdims=True))
+    plain = -log_p[np.arange(len(y)), y]
+    return float(((1 - smoothing) * plain - smoothing * log_p.mean(1)).mean())
+
+
+def test_printed_losses_agree_with_their_names(tmp_path) -> None:
+    out = tmp_path / "run"
+    result = glassnet("train", "--dataset", "xor", "--epochs", "1", "--out", str(out), "--no-plot")
+    config = json.loads((out / "config.json").read_text())
+    m = config["model"]
+    model = gn.train.mlp(
+        m["in_features"], m["hidden"], m["num_classes"], m["activation"], m["dropout"]
+    )
+    model.load_state_dict(gn.load(out / "model.safetensors"))
+    splits = gn.data.make_xor(generator=np.random.default_rng(0))
+    mean, std = np.array(config["standardize"]["mean"]), np.array(config["standardize"]["std"])
+    logits = gn.predict(model, ((splits.x_test - mean) / std).astype(np.float32)).numpy()
+    epoch_line = next(line for line in result.stdout.splitlines() if line.startswith("epoch"))
+    smoothed = float(epoch_line.split("test loss (label-smoothed) ")[1].split()[0])
+    assert "train loss (label-smoothed) " in epoch_line
+    assert smoothed == pytest.approx(_cross_entropy(logits, splits.y_test, 0.1), abs=2e-4)
+    final = float(result.stdout.split("test cross-entropy ")[1].split()[0])
+    assert final == pytest.approx(_cross_entropy(logits, splits.y_test), abs=2e-4)
+    assert abs(final - smoothed) > 1e-3  # the two really are different numbers
+
+    plain = glassnet("train", "--dataset", "xor", "--epochs", "1", "--label-smoothing", "0",
+                     "--out", str(tmp_path / "plain"), "--no-plot")  # fmt: skip
+    assert "train cross-entropy " in plain.stdout and "label-smoothed" not in plain.stdout

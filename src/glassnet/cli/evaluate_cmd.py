@@ -48,7 +48,7 @@ def report(model: Any, x: np.ndarray, y: np.ndarray, classes: list[str]) -> floa
     correct = int((predicted == y).sum())
     print(
         f"test accuracy {scores['accuracy']:.4f} ({correct}/{len(y)}), "
-        f"test loss {scores['loss']:.4f} (cross-entropy)"
+        f"test cross-entropy {scores['loss']:.4f}"
     )
     print("\nconfusion matrix (rows: true class, columns: predicted)")
     print(format_confusion_matrix(confusion_matrix(y, predicted, len(classes)), classes))

@@ -192,13 +192,18 @@ def _scheduler(name: str, optimizer: Any, epochs: int):
     return None
 
 
-def _epoch_line(state: Any) -> None:
+def _loss_name(label_smoothing: float) -> str:
+    """What the training loss is, as the epoch lines call it."""
+    return "loss (label-smoothed)" if label_smoothing > 0 else "cross-entropy"
+
+
+def _epoch_line(state: Any, loss_name: str) -> None:
     logs, total = state.logs, state.total_epochs
-    text = f"epoch {logs['epoch']:>3}/{total}  train loss {logs['train_loss']:.4f}"
+    text = f"epoch {logs['epoch']:>3}/{total}  train {loss_name} {logs['train_loss']:.4f}"
     if logs["train_accuracy"] is not None:
         text += f" acc {logs['train_accuracy']:.3f}"
     if logs["val_loss"] is not None:
-        text += f"  test loss {logs['val_loss']:.4f} acc {logs['val_accuracy']:.3f}"
+        text += f"  test {loss_name} {logs['val_loss']:.4f} acc {logs['val_accuracy']:.3f}"
     print(f"{text}  lr {logs['lr']:.2e}  {logs['seconds']:.2f}s", flush=True)
 
 
@@ -297,7 +302,7 @@ def _train(args: argparse.Namespace, out: Path, settings: dict[str, Any]) -> int
 
     def end_of_epoch(state: Any) -> None:
         state.total_epochs = settings["epochs"]
-        _epoch_line(state)
+        _epoch_line(state, _loss_name(settings["label_smoothing"]))
         if state.epoch == 1 or not (out / "config.json").is_file():
             # written with the first checkpoint, so a run that fails at once leaves --out as
             # it was; only then do the files of a run it overwrites go
