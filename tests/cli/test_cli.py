@@ -415,3 +415,57 @@ def test_printed_losses_agree_with_their_names(tmp_path) -> None:
     plain = glassnet("train", "--dataset", "xor", "--epochs", "1", "--label-smoothing", "0",
                      "--out", str(tmp_path / "plain"), "--no-plot")  # fmt: skip
     assert "train cross-entropy " in plain.stdout and "label-smoothed" not in plain.stdout
+
+
+def test_predict_takes_a_1d_array_as_one_sample(digits_run, tmp_path) -> None:
+    out, _ = digits_run
+    sample = gn.data.load_digits().x_test[7]
+    np.save(tmp_path / "one.npy", sample)
+    rows = list(csv.reader(glassnet("predict", str(out), "--input", str(tmp_path / "one.npy"))
+                           .stdout.splitlines()))  # fmt: skip
+    assert len(rows) == 2  # the header and one sample
+    config = json.loads((out / "config.json").read_text())
+    m = config["model"]
+    model = gn.train.mlp(
+        m["in_features"], m["hidden"], m["num_classes"], m["activation"], m["dropout"]
+    )
+    model.load_state_dict(gn.load(out / "model.safetensors"))
+    mean, std = np.array(config["standardize"]["mean"]), np.array(config["standardize"]["std"])
+    z = gn.predict(model, ((sample[None] - mean) / std).astype(np.float32)).numpy()[0]
+    p = np.exp(z - z.max()) / np.exp(z - z.max()).sum()
+    np.testing.assert_allclose([float(v) for v in rows[1][3:]], p, atol=1e-4)
+
+    np.save(tmp_path / "short.npy", np.zeros(10, np.float32))
+    refused = glassnet("predict", str(out), "--input", str(tmp_path / "short.npy"), check=False)
+    line = _one_line_error(refused, 2)
+    assert "a 1-D array of 10 numbers; one sample has 64 features" in line
+    assert "(samples, 64)" in line
+
+
+def test_predict_compares_csv_column_names_with_training(tmp_path) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((60, 3))
+    label = (x[:, 0] > 0).astype(int)
+
+    def write(name: str, columns: list[str], order: list[int]) -> str:
+        with open(tmp_path / name, "w", newline="") as f:
+            writer = csv.writer(f)
+            writer.writerow(columns)
+            writer.writerows([[*row[order], lab] for row, lab in zip(x, label)])
+        return str(tmp_path / name)
+
+    train = write("train.csv", ["a", "b", "c", "y"], [0, 1, 2])
+    out = str(tmp_path / "run")
+    glassnet("train", "--csv", train, "--target", "y", "--epochs", "1", "--out", out, "--no-plot")
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["feature_names"] == [
+        "a",
+        "b",
+        "c",
+    ]
+    renamed = write("renamed.csv", ["a", "b", "d", "y"], [0, 1, 2])
+    line = _one_line_error(glassnet("predict", out, "--input", renamed, check=False), 2)
+    assert "differ from the training data's (missing c; not in the training data: d)" in line
+    # the same columns in another order are put back in the training order
+    same = glassnet("predict", out, "--input", train).stdout
+    shuffled = write("shuffled.csv", ["c", "a", "b", "y"], [2, 0, 1])
+    assert glassnet("predict", out, "--input", shuffled).stdout == same

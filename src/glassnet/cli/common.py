@@ -311,3 +311,12 @@ def standardize(x: np.ndarray, config: dict[str, Any]) -> np.ndarray:
             f"{len(mean)}"
         )
     return (flat - mean) / std
+
+
+def csv_feature_names(path: str | os.PathLike, target: str | None) -> list[str]:
+    """The feature columns of a CSV file: its header without the target column."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        header = next(csv.reader(f), [])
+    return [name.strip() for name in header if name.strip() != target]

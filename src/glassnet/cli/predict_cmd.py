@@ -35,9 +35,19 @@ def _read_input(path: Path, config: dict[str, Any]) -> np.ndarray:
         raise UsageError(f"--input: no such file: {path}")
     if path.suffix == ".npy":
         try:
-            return np.load(path, allow_pickle=False).astype(np.float32)
+            x = np.load(path, allow_pickle=False).astype(np.float32)
         except (ValueError, OSError) as error:
             raise UsageError(f"--input: {path} is not a readable .npy array ({error})") from None
+        n = config["model"]["in_features"]
+        if x.ndim == 1:
+            if len(x) != n:
+                raise UsageError(
+                    f"--input: {path} holds a 1-D array of {len(x)} numbers; one sample has "
+                    f"{n} features, and several samples are rows of an array of shape "
+                    f"(samples, {n})"
+                )
+            x = x[None]  # shape (n_features,): one sample
+        return x
     if path.suffix == ".csv":
         target = config["training"].get("target")
         with open(path, newline="", encoding="utf-8") as f:
@@ -46,6 +56,9 @@ def _read_input(path: Path, config: dict[str, Any]) -> np.ndarray:
             raise UsageError(f"--input: {path} needs a header row and at least one data row")
         header = [h.strip() for h in rows[0]]
         keep = [i for i, h in enumerate(header) if h != target]
+        trained = config.get("feature_names")
+        if trained is not None:
+            keep = _match_columns(path, [header[i] for i in keep], trained, keep)
         values = np.empty((len(rows) - 1, len(keep)), dtype=np.float32)
         for r, row in enumerate(rows[1:]):
             for c, i in enumerate(keep):
@@ -59,6 +72,25 @@ def _read_input(path: Path, config: dict[str, Any]) -> np.ndarray:
                     ) from None
         return values
     raise UsageError(f"--input must be a .npy or .csv file, got {path.name}")
+
+
+def _match_columns(path: Path, names: list[str], trained: list[str], keep: list[int]) -> list[int]:
+    """The CSV column indices in the training data's feature order; refuses a CSV whose
+    feature names differ from training's (columns in another order are reordered)."""
+    missing = [n for n in trained if n not in names]
+    unexpected = [n for n in names if n not in trained]
+    if missing or unexpected:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing)}")
+        if unexpected:
+            parts.append(f"not in the training data: {', '.join(unexpected)}")
+        raise UsageError(
+            f"--input: the columns of {path} differ from the training data's ("
+            f"{'; '.join(parts)}); the model expects {', '.join(trained)}"
+        )
+    position = {name: keep[i] for i, name in enumerate(names)}
+    return [position[name] for name in trained]
 
 
 def run(args: argparse.Namespace) -> int:

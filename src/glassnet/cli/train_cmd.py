@@ -291,6 +291,9 @@ def _train(args: argparse.Namespace, out: Path, settings: dict[str, Any]) -> int
         "dataset": {"name": splits.name, "notes": splits.notes},
         "training": settings,
     }
+    if settings["csv"] is not None:
+        # so that predict can check a CSV's columns against the ones the model learned from
+        config["feature_names"] = common.csv_feature_names(settings["csv"], settings["target"])
     gn.manual_seed(settings["seed"])
     model = common.build_model(config)
     optimizer = _optimizer(settings["optimizer"], model.parameters(), settings)
