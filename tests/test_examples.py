@@ -13,6 +13,17 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"
 
 def test_the_examples_are_numbered_in_reading_order() -> None:
     assert [p.name[:2] for p in EXAMPLES] == ["01", "02", "03", "04", "05", "06", "07", "08"]
+    # docs/index.md names them in the order of the pages they go with
+    index = (EXAMPLES[0].parents[1] / "docs" / "index.md").read_text(encoding="utf-8")
+    places = [index.find(p.name) for p in EXAMPLES]
+    assert -1 not in places and places == sorted(places), dict(zip(EXAMPLES, places))
+
+
+def test_the_index_lists_every_docs_page() -> None:
+    docs = EXAMPLES[0].parents[1] / "docs"
+    index = (docs / "index.md").read_text(encoding="utf-8")
+    pages = sorted(p.name for p in docs.glob("*.md") if p.name != "index.md")
+    assert [p for p in pages if f"]({p})" not in index] == []
 
 
 @pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)

@@ -62,3 +62,12 @@ def test_quoted_sources_are_current() -> None:
             f"{page.name} quotes outdated source: run python tests/docs_sources.py"
         )
     assert any(QUOTE.search(p.read_text(encoding="utf-8")) for p in pages())
+
+
+def test_every_docs_page_ends_with_lines_to_try() -> None:
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        if page.name == "ops.md":
+            continue  # generated from the op registry: a table, nothing to paste
+        last_section = page.read_text(encoding="utf-8").rsplit("\n## ", 1)[-1]
+        assert last_section.startswith("Try it\n"), f"{page.name} does not end with ## Try it"
+        assert "```python\n" in last_section, f"{page.name}: its Try it has no Python block"
