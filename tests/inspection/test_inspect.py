@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -181,11 +182,35 @@ def test_draw_graph_renders_svg_with_graphviz_or_falls_back_to_dot(tmp_path) -> 
 
     model, x, *_ = _two_layer()
     out = model(gn.tensor(x)).sum()
-    gn.inspect.draw_graph(out, tmp_path / "g.svg", model=model)
     if shutil.which("dot"):
+        gn.inspect.draw_graph(out, tmp_path / "g.svg", model=model)
         assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     else:
+        with pytest.warns(UserWarning, match="dot program is not installed"):
+            gn.inspect.draw_graph(out, tmp_path / "g.svg", model=model)
         assert (tmp_path / "g.dot").read_text().startswith("digraph glassnet {")
+
+
+def test_draw_graph_without_graphviz_writes_dot_and_says_how_to_render(
+    tmp_path, monkeypatch
+) -> None:
+    import shutil
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # a PATH that holds no dot
+    assert shutil.which("dot") is None
+    model, x, *_ = _two_layer()
+    out = model(gn.tensor(x)).sum()
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(UserWarning) as caught:
+        gn.inspect.draw_graph(out, "graph.svg", model=model)
+    (message,) = [str(w.message) for w in caught]
+    assert "\n" not in message and "Graphviz" in message
+    assert message.endswith("render it with: dot -Tsvg graph.dot -o graph.svg")
+    assert not (tmp_path / "graph.svg").exists()
+    assert (tmp_path / "graph.dot").read_text().startswith("digraph glassnet {")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # asking for .dot itself is no cause for a warning
+        gn.inspect.draw_graph(out, "plain.dot", model=model)
 
 
 def test_monitor_plot_writes_a_png(tmp_path) -> None:
