@@ -334,8 +334,11 @@ class Module:
     def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
         """Copy values from ``state_dict`` into this module's parameters and buffers.
 
-        Every key, shape and dtype is checked before anything is copied, so a failing load
-        leaves the module exactly as it was.
+        Values are copied into the existing tensors, as PyTorch's ``copy_`` does: each
+        keeps its dtype, so a float64 checkpoint loads into a float32 model by casting
+        (rounding to float32), and optimizers keep their references. Every key and shape is
+        checked before anything is copied, so a failing load leaves the module exactly as
+        it was (stricter than PyTorch, which copies the keys that fit before it raises).
 
         Args:
             state_dict: a mapping from dotted names to Tensors or NumPy arrays.
@@ -364,10 +367,10 @@ class Module:
                     f"size mismatch for {key}: the checkpoint has shape {value.shape}, "
                     f"the model has {target.shape}"
                 )
-            elif value.dtype != target.dtype:
+            elif value.dtype.kind not in "biuf":
                 problems.append(
-                    f"dtype mismatch for {key}: the checkpoint has {value.dtype}, the model "
-                    f"has {target.dtype}; convert the model (.double()/.float()) or the values"
+                    f"dtype mismatch for {key}: the checkpoint has {value.dtype}, which does not "
+                    f"convert to the model's {target.dtype}; give numbers (bool, int or float)"
                 )
         if strict:
             problems += [f"missing key {k!r}" for k in missing]
@@ -379,7 +382,10 @@ class Module:
             )
         for key, target in targets.items():
             if key in given:
-                target.data[...] = given[key]  # in place: optimizers keep their references
+                # In place, cast to the target's dtype (copy_ semantics): optimizers keep
+                # their references, and a float32 model stays float32.
+                np.copyto(target.data, given[key], casting="unsafe")
+                target._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ printing
