@@ -99,3 +99,91 @@ def test_standardize_uses_training_statistics_only() -> None:
     assert scaler.transform(test).dtype == np.float32
     with pytest.raises(ValueError, match=r"fitted on features of shape \(3,\)"):
         scaler.transform(np.zeros((2, 4)))
+
+
+class Transformed(Dataset):
+    """A general-path dataset with NumPy work per sample (what worker threads overlap)."""
+
+    def __init__(self) -> None:
+        self.x = np.random.default_rng(1).standard_normal((37, 8, 8)).astype(np.float32)
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        a = self.x[i]
+        return np.tanh(a @ a.T).reshape(64), i % 3
+
+
+def _epochs(dataset, **kwargs) -> list[list[np.ndarray]]:
+    generator = np.random.default_rng(7)
+    loader = DataLoader(dataset, batch_size=5, shuffle=True, generator=generator, **kwargs)
+    return [[f.numpy() for b in loader for f in b] for _ in range(2)]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize("kind", ["tensor", "subset", "general"])
+def test_worker_threads_give_the_batches_of_the_main_thread(workers, kind) -> None:
+    x = np.arange(74, dtype=np.float32).reshape(37, 2)
+    dataset = {
+        "tensor": TensorDataset(x, np.arange(37)),
+        "subset": random_split(TensorDataset(x, np.arange(37)), [30, 7], np.random.default_rng(0))[
+            0
+        ],
+        "general": Transformed(),
+    }[kind]
+    plain = _epochs(dataset)
+    threaded = _epochs(dataset, num_workers=workers, prefetch_factor=1, pin_memory=True)
+    # the reference: NumPy's permutation from the same seed, cut by hand, two epochs
+    generator, n = np.random.default_rng(7), len(dataset)
+    for epoch in range(2):
+        order = generator.permutation(n)
+        labels = [
+            np.asarray([dataset[int(i)][1] for i in order[s : s + 5]]) for s in range(0, n, 5)
+        ]
+        assert len(threaded[epoch]) == 2 * len(labels)
+        for got, want in zip(threaded[epoch][1::2], labels):
+            np.testing.assert_array_equal(got, want)
+        for a, b in zip(plain[epoch], threaded[epoch]):
+            assert a.dtype == b.dtype
+            np.testing.assert_array_equal(a, b)
+
+
+def test_stopping_early_leaves_no_worker_threads() -> None:
+    import threading
+
+    loader = DataLoader(Transformed(), batch_size=2, num_workers=2, persistent_workers=True)
+    for i, _ in enumerate(loader):
+        if i == 3:
+            break
+    import gc
+
+    gc.collect()
+    alive = [t for t in threading.enumerate() if t.name.startswith("glassnet-loader")]
+    assert alive == []
+
+
+def test_worker_arguments_are_refused_where_pytorch_refuses_them() -> None:
+    torch = pytest.importorskip("torch")
+    data = list(range(6))
+    cases = [
+        {"num_workers": -1},
+        {"prefetch_factor": 2},
+        {"persistent_workers": True},
+        {"num_workers": 2, "prefetch_factor": 3, "pin_memory": True, "persistent_workers": True},
+        {"pin_memory": True},
+    ]
+    for kwargs in cases:
+        try:
+            torch.utils.data.DataLoader(data, batch_size=2, **kwargs)
+            torch_refuses = False
+        except ValueError:
+            torch_refuses = True
+        if torch_refuses:
+            with pytest.raises(ValueError, match=r"DataLoader: .*num_workers"):
+                DataLoader(TensorDataset(np.arange(6)), batch_size=2, **kwargs)
+        else:
+            loader = DataLoader(TensorDataset(np.arange(6)), batch_size=2, **kwargs)
+            assert [b.numpy().tolist() for b in loader] == [[0, 1], [2, 3], [4, 5]]
+    with pytest.raises(ValueError, match=r"num_workers must be an integer >= 0.*got -1"):
+        DataLoader(TensorDataset(np.arange(6)), num_workers=-1)

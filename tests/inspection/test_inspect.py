@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -95,7 +96,7 @@ def test_monitor_counts_exactly_half_the_relu_units_dead() -> None:
     model(x)
     assert monitor.latest(window=1)["1"]["dead"] == 5 / 8
     assert (
-        "layer 1: 62% of ReLU units dead; lower the learning rate or use LeakyReLU"
+        "layer 1 ReLU(): 62% of ReLU units dead; lower the learning rate or use LeakyReLU"
         in monitor.warnings(window=1)
     )
     model.eval()
@@ -124,6 +125,36 @@ def test_monitor_reports_saturation_and_update_ratios() -> None:
     assert monitor.updates["2.weight"][0] == pytest.approx(expected, rel=1e-5)
     assert any("saturated" in w for w in monitor.warnings())
     assert "update/weight" in monitor.report()
+
+
+def test_monitor_names_layers_by_path_and_type_as_pytorch_prints_them() -> None:
+    torch = pytest.importorskip("torch")
+    inner = [gn.nn.Linear(4, 8), gn.nn.Sigmoid(), gn.nn.Linear(8, 3)]
+    model = gn.nn.Sequential(gn.nn.Sequential(*inner), gn.nn.ReLU(), gn.nn.Linear(3, 2))
+    twin = torch.nn.Sequential(
+        torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Sigmoid(), torch.nn.Linear(8, 3)),
+        torch.nn.ReLU(),
+        torch.nn.Linear(3, 2),
+    )
+    model[0][0].weight.data *= 100  # saturate the sigmoid so a warning names it
+    monitor = gn.inspect.Monitor(model)
+    monitor.on_train_begin(None)
+    model(gn.randn(16, 4)).sum().backward()
+    monitor.step()
+    # the reference: PyTorch's module paths and types for the same architecture
+    expected = {}
+    for path, module in twin.named_modules():
+        if isinstance(module, torch.nn.Linear):
+            expected[path] = f"{path} Linear({module.in_features}, {module.out_features})"
+        elif path and not isinstance(module, torch.nn.Sequential):
+            expected[path] = f"{path} {type(module).__name__}()"
+    assert monitor.labels == expected
+    assert expected["0.0"] == "0.0 Linear(4, 8)" and expected["1"] == "1 ReLU()"
+    rows = monitor.report().splitlines()[1:6]
+    assert [row[: len(label) + 1] for row, label in zip(rows, expected.values())] == [
+        label + " " for label in expected.values()
+    ]
+    assert any(w.startswith("layer 0.1 Sigmoid(): ") for w in monitor.warnings())
 
 
 def test_detect_anomaly_names_log_and_the_users_line() -> None:
@@ -181,11 +212,35 @@ def test_draw_graph_renders_svg_with_graphviz_or_falls_back_to_dot(tmp_path) -> 
 
     model, x, *_ = _two_layer()
     out = model(gn.tensor(x)).sum()
-    gn.inspect.draw_graph(out, tmp_path / "g.svg", model=model)
     if shutil.which("dot"):
+        gn.inspect.draw_graph(out, tmp_path / "g.svg", model=model)
         assert (tmp_path / "g.svg").read_text().lstrip().startswith(("<?xml", "<svg"))
     else:
+        with pytest.warns(UserWarning, match="dot program is not installed"):
+            gn.inspect.draw_graph(out, tmp_path / "g.svg", model=model)
         assert (tmp_path / "g.dot").read_text().startswith("digraph glassnet {")
+
+
+def test_draw_graph_without_graphviz_writes_dot_and_says_how_to_render(
+    tmp_path, monkeypatch
+) -> None:
+    import shutil
+
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # a PATH that holds no dot
+    assert shutil.which("dot") is None
+    model, x, *_ = _two_layer()
+    out = model(gn.tensor(x)).sum()
+    monkeypatch.chdir(tmp_path)
+    with pytest.warns(UserWarning) as caught:
+        gn.inspect.draw_graph(out, "graph.svg", model=model)
+    (message,) = [str(w.message) for w in caught]
+    assert "\n" not in message and "Graphviz" in message
+    assert message.endswith("render it with: dot -Tsvg graph.dot -o graph.svg")
+    assert not (tmp_path / "graph.svg").exists()
+    assert (tmp_path / "graph.dot").read_text().startswith("digraph glassnet {")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # asking for .dot itself is no cause for a warning
+        gn.inspect.draw_graph(out, "plain.dot", model=model)
 
 
 def test_monitor_plot_writes_a_png(tmp_path) -> None:

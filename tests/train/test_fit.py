@@ -283,3 +283,24 @@ def test_metrics_match_scikit_learn() -> None:
         assert report[str(c)]["recall"] == pytest.approx(recall[c])
         assert report[str(c)]["f1"] == pytest.approx(f1[c])
         assert report[str(c)]["support"] == support[c]
+
+
+def test_evaluate_defaults_to_the_loss_fit_trained_with_else_leaves_it_out() -> None:
+    torch = pytest.importorskip("torch")
+    s = _spirals()
+    model = _model()
+    assert "loss" not in gn.evaluate(model, s.test)  # never trained: no loss is known
+    opt = gn.optim.SGD(model.parameters(), lr=0.05)
+    loss_fn = gn.nn.CrossEntropyLoss(label_smoothing=0.1)
+    gn.fit(model, loss_fn, opt, DataLoader(s.train, 50), 2, progress=False)
+    assert list(model.state_dict()) == list(_model().state_dict())  # the loss is no child
+    assert "CrossEntropyLoss" not in repr(model)
+    scores = gn.evaluate(model, s.test)
+    # the reference: PyTorch's cross-entropy, with the same smoothing, on the same outputs
+    logits = torch.from_numpy(gn.predict(model, s.x_test).numpy().astype(np.float64))
+    target = torch.from_numpy(s.y_test.astype(np.int64))
+    want = torch.nn.functional.cross_entropy(logits, target, label_smoothing=0.1).item()
+    assert scores["loss"] == pytest.approx(want, rel=1e-5)
+    plain = torch.nn.functional.cross_entropy(logits, target).item()
+    explicit = gn.evaluate(model, s.test, gn.nn.CrossEntropyLoss())["loss"]
+    assert explicit == pytest.approx(plain, rel=1e-5) and abs(explicit - want) > 1e-3

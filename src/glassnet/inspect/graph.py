@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +49,30 @@ def to_dot(tensor: Tensor, model: Any = None) -> str:
 
 
 def draw_graph(tensor: Tensor, path: str | Path | None = None, model: Any = None) -> str:
-    """Return the DOT text of ``tensor``'s graph; with ``path``, also write it: as SVG or
-    PNG (by the suffix) when Graphviz's ``dot`` program is installed, else as DOT text
-    (to ``path`` with the suffix .dot)."""
+    """Return the DOT text of ``tensor``'s graph; with ``path``, also write it.
+
+    A path ending in .svg, .png or .pdf is rendered by Graphviz's ``dot`` program. When
+    ``dot`` is not installed, the DOT text goes to the same path with the suffix .dot, and a
+    ``UserWarning`` says so in one line with the command that renders it later
+    (``dot -Tsvg graph.dot -o graph.svg``). Any other suffix writes the DOT text to
+    ``path`` with the suffix .dot.
+    """
     dot = to_dot(tensor, model)
     if path is None:
         return dot
     path = Path(path)
     fmt = path.suffix.lstrip(".").lower()
-    if fmt in ("svg", "png", "pdf") and shutil.which("dot"):
+    rendered = fmt in ("svg", "png", "pdf")
+    if rendered and shutil.which("dot"):
         subprocess.run(["dot", f"-T{fmt}", "-o", str(path)], input=dot.encode(), check=True)
-    else:
-        path.with_suffix(".dot").write_text(dot, encoding="utf-8")
+        return dot
+    dot_path = path.with_suffix(".dot")
+    dot_path.write_text(dot, encoding="utf-8")
+    if rendered:
+        warnings.warn(
+            f"draw_graph: Graphviz's dot program is not installed, so the graph was written "
+            f"as {dot_path} instead of {path}; install Graphviz (apt install graphviz, brew "
+            f"install graphviz) and render it with: dot -T{fmt} {dot_path} -o {path}",
+            stacklevel=2,
+        )
     return dot

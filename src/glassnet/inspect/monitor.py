@@ -26,9 +26,25 @@ DEAD_WARNING = 0.5
 SATURATION_WARNING = 0.5
 
 
+def layer_label(path: str, module: Module) -> str:
+    """How reports name a layer: its path in the model and its type, as ``print(model)``
+    shows them (``0 Linear(64, 256)``, ``encoder.1 ReLU()``)."""
+    if isinstance(module, Linear):
+        summary = f"Linear({module.in_features}, {module.out_features})"
+    else:
+        text = repr(module)
+        summary = text if "\n" not in text and len(text) <= 32 else type(module).__name__
+    return f"{path} {summary}" if path else summary
+
+
 class Monitor:
     """Hooks on a model's layers; a ``fit`` callback, or call ``step()`` after each
     ``optimizer.step()`` in your own loop.
+
+    ``activations``, ``gradients`` and ``updates`` are keyed by module path and parameter
+    name (``"1"``, ``"0.weight"``, as ``named_modules`` and ``named_parameters`` give
+    them); ``report`` and ``warnings`` name a layer by its path and type
+    (``1 ReLU()``, ``0 Linear(64, 256)``), as ``print(model)`` shows it.
 
     Args:
         model: the network to watch (its activation modules and Linear layers).
@@ -40,10 +56,12 @@ class Monitor:
         self.gradients: dict[str, list[float]] = {}
         self.updates: dict[str, list[float]] = {}
         self._previous: dict[str, np.ndarray] | None = None
+        self.labels: dict[str, str] = {}
         self._handles = []
         for name, module in model.named_modules():
             if isinstance(module, _WATCHED):
                 self.activations[name] = []
+                self.labels[name] = layer_label(name, module)
                 self._handles.append(module.register_forward_hook(self._hook(name)))
 
     def _hook(self, name: str):
@@ -111,13 +129,14 @@ class Monitor:
         for name, stats in self.latest(window).items():
             if stats.get("dead", 0) > DEAD_WARNING:
                 found.append(
-                    f"layer {name}: {stats['dead']:.0%} of ReLU units dead; lower the learning "
-                    "rate or use LeakyReLU"
+                    f"layer {self.labels[name]}: {stats['dead']:.0%} of ReLU units dead; lower "
+                    "the learning rate or use LeakyReLU"
                 )
             if stats.get("saturated", 0) > SATURATION_WARNING:
                 found.append(
-                    f"layer {name}: {stats['saturated']:.0%} of units saturated, so their "
-                    "gradients vanish; standardise the inputs, lower the learning rate or use ReLU"
+                    f"layer {self.labels[name]}: {stats['saturated']:.0%} of units saturated, so "
+                    "their gradients vanish; standardise the inputs, lower the learning rate or "
+                    "use ReLU"
                 )
         for name, ratios in self.updates.items():
             recent = float(np.mean(ratios[-window:]))
@@ -130,17 +149,21 @@ class Monitor:
 
     def report(self, window: int = 10) -> str:
         """A table of the latest statistics per layer and parameter, then the warnings."""
-        lines = [f"{'layer':<12} {'mean':>9} {'std':>9} {'dead':>6} {'saturated':>9}"]
-        for name, s in self.latest(window).items():
+        latest = self.latest(window)
+        width = max([12] + [len(self.labels[name]) for name in latest])
+        lines = [f"{'layer':<{width}} {'mean':>9} {'std':>9} {'dead':>6} {'saturated':>9}"]
+        for name, s in latest.items():
             dead = f"{s['dead']:.0%}" if "dead" in s else ""
             sat = f"{s['saturated']:.0%}" if "saturated" in s else ""
-            lines.append(f"{name:<12} {s['mean']:9.4f} {s['std']:9.4f} {dead:>6} {sat:>9}")
+            label = self.labels[name]
+            lines.append(f"{label:<{width}} {s['mean']:9.4f} {s['std']:9.4f} {dead:>6} {sat:>9}")
         lines.append("")
-        lines.append(f"{'parameter':<12} {'|grad|':>10} {'update/weight':>14}")
+        width = max([12] + [len(name) for name in self.gradients])
+        lines.append(f"{'parameter':<{width}} {'|grad|':>10} {'update/weight':>14}")
         for name, norms in self.gradients.items():
             ratio = self.updates.get(name)
             ratio_text = f"{np.mean(ratio[-window:]):.2e}" if ratio else ""
-            lines.append(f"{name:<12} {np.mean(norms[-window:]):10.4g} {ratio_text:>14}")
+            lines.append(f"{name:<{width}} {np.mean(norms[-window:]):10.4g} {ratio_text:>14}")
         problems = self.warnings(window)
         lines.append("")
         lines.extend(problems or ["no warnings"])
@@ -153,7 +176,7 @@ class Monitor:
         for name, records in self.activations.items():
             for key in ("dead", "saturated"):
                 if records and key in records[0]:
-                    left.plot([r[key] for r in records], label=f"{name} {key}")
+                    left.plot([r[key] for r in records], label=f"{self.labels[name]} {key}")
         left.set_xlabel("training batch")
         left.set_ylabel("fraction of units")
         left.legend(fontsize=7)

@@ -15,7 +15,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from glassnet.autograd.grad_mode import is_grad_enabled
 from glassnet.autograd.tensor import Tensor
+from glassnet.nn.backward_hook import BackwardHookCall
 from glassnet.nn.parameter import Parameter
 
 
@@ -50,6 +52,7 @@ class Module:
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_hooks", OrderedDict())
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -139,17 +142,23 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (self._forward_pre_hooks or self._forward_hooks or self._backward_hooks):
             return self.forward(*args, **kwargs)  # the common case, kept cheap
         for hook in list(self._forward_pre_hooks.values()):
             result = hook(self, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+        backward_hooks = None
+        if self._backward_hooks and is_grad_enabled():
+            backward_hooks = BackwardHookCall(self, list(self._backward_hooks.values()))
+            args = backward_hooks.setup_inputs(args)
         output = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, output)
             if result is not None:
                 output = result
+        if backward_hooks is not None:
+            output = backward_hooks.setup_outputs(output)
         return output
 
     def register_forward_hook(self, hook: Callable) -> _RemovableHandle:
@@ -160,11 +169,29 @@ class Module:
         return _RemovableHandle(self._forward_hooks, key)
 
     def register_forward_pre_hook(self, hook: Callable) -> _RemovableHandle:
-        """Call ``hook(module, inputs)`` before every forward; returning a value replaces
-        the inputs. Returns a handle with ``remove()``."""
+        """Call ``hook(module, args)`` before every forward, with the positional arguments
+        as a tuple; returning a value replaces them (a tuple, or one value that becomes the
+        only argument), as in PyTorch. Returns a handle with ``remove()``."""
         key = next(_hook_ids)
         self._forward_pre_hooks[key] = hook
         return _RemovableHandle(self._forward_pre_hooks, key)
+
+    def register_full_backward_hook(self, hook: Callable) -> _RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to
+        the inputs of a call are computed, as in PyTorch.
+
+        ``grad_input`` has one entry per positional input (None for one that is not a
+        tensor, zeros for a tensor that needs no gradient, as PyTorch gives), and
+        ``grad_output`` one per tensor output. Returning a
+        tuple like ``grad_input`` replaces those gradients on their way down; None keeps
+        them. When no input needs a gradient the hook runs with ``grad_input`` all None
+        and must return None. Calls made while gradients are recorded are hooked; it is
+        built from tensor hooks around the call (see ``glassnet.nn.backward_hook``).
+        Returns a handle with ``remove()``.
+        """
+        key = next(_hook_ids)
+        self._backward_hooks[key] = hook
+        return _RemovableHandle(self._backward_hooks, key)
 
     # ------------------------------------------------------------ walking the tree
     def named_modules(
@@ -334,8 +361,11 @@ class Module:
     def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
         """Copy values from ``state_dict`` into this module's parameters and buffers.
 
-        Every key, shape and dtype is checked before anything is copied, so a failing load
-        leaves the module exactly as it was.
+        Values are copied into the existing tensors, as PyTorch's ``copy_`` does: each
+        keeps its dtype, so a float64 checkpoint loads into a float32 model by casting
+        (rounding to float32), and optimizers keep their references. Every key and shape is
+        checked before anything is copied, so a failing load leaves the module exactly as
+        it was (stricter than PyTorch, which copies the keys that fit before it raises).
 
         Args:
             state_dict: a mapping from dotted names to Tensors or NumPy arrays.
@@ -364,10 +394,10 @@ class Module:
                     f"size mismatch for {key}: the checkpoint has shape {value.shape}, "
                     f"the model has {target.shape}"
                 )
-            elif value.dtype != target.dtype:
+            elif value.dtype.kind not in "biuf":
                 problems.append(
-                    f"dtype mismatch for {key}: the checkpoint has {value.dtype}, the model "
-                    f"has {target.dtype}; convert the model (.double()/.float()) or the values"
+                    f"dtype mismatch for {key}: the checkpoint has {value.dtype}, which does not "
+                    f"convert to the model's {target.dtype}; give numbers (bool, int or float)"
                 )
         if strict:
             problems += [f"missing key {k!r}" for k in missing]
@@ -379,7 +409,10 @@ class Module:
             )
         for key, target in targets.items():
             if key in given:
-                target.data[...] = given[key]  # in place: optimizers keep their references
+                # In place, cast to the target's dtype (copy_ semantics): optimizers keep
+                # their references, and a float32 model stays float32.
+                np.copyto(target.data, given[key], casting="unsafe")
+                target._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ printing

@@ -31,6 +31,11 @@ class TrainingDiverged(RuntimeError):
         self.history = history
 
 
+# The attribute where fit leaves the loss it trained a model with, for evaluate's default.
+# Set with object.__setattr__: a loss is a Module, and must not become a child of the model.
+TRAINING_LOSS = "_glassnet_training_loss"
+
+
 def as_loader(data: Any, batch_size: int = 32, shuffle: bool = False) -> Iterable:
     """A DataLoader for ``data``: a DataLoader (kept), a Dataset, or a tuple (x, y) of arrays."""
     if isinstance(data, DataLoader):
@@ -67,8 +72,26 @@ def _progress(iterable: Iterable, enabled: bool, description: str, total: int | 
 def evaluate(
     model: Any, data: Any, loss_fn: Any = None, batch_size: int = 256
 ) -> dict[str, float | None]:
-    """Loss (if ``loss_fn``) and accuracy (for classification) over ``data``, in eval mode
-    and without recording a graph; the model's mode is restored afterwards."""
+    """Loss and accuracy over ``data``, in eval mode and without recording a graph; the
+    model's mode is restored afterwards.
+
+    Args:
+        model: the network to score.
+        data: a DataLoader, a Dataset or a tuple (x, y) of arrays.
+        loss_fn: the loss to average over the samples. Without it, the loss ``fit`` last
+            trained this model with is used (as ``fit`` computed it: label smoothing
+            included, if training had it); a model ``fit`` never trained (built by hand,
+            or loaded from a file) has no known loss, and the result then has no
+            ``'loss'`` key at all, rather than a guess.
+        batch_size: samples per forward pass when ``data`` is not a DataLoader.
+
+    Returns:
+        ``{'loss': mean loss per sample, 'accuracy': fraction right}``; ``'accuracy'`` is
+        None when the task is not classification, and ``'loss'`` is absent when no loss is
+        known (see ``loss_fn``).
+    """
+    if loss_fn is None:
+        loss_fn = getattr(model, TRAINING_LOSS, None)
     loader = as_loader(data, batch_size)
     was_training = model.training
     model.eval()
@@ -88,10 +111,11 @@ def evaluate(
         model.train(was_training)
     if seen == 0:
         raise ValueError("evaluate: the data holds no samples")
-    return {
-        "loss": total_loss / seen if loss_fn is not None else None,
-        "accuracy": correct / seen if classified else None,
-    }
+    scores: dict[str, float | None] = {}
+    if loss_fn is not None:
+        scores["loss"] = total_loss / seen
+    scores["accuracy"] = correct / seen if classified else None
+    return scores
 
 
 def predict(model: Any, x: Any, batch_size: int = 256) -> Tensor:
@@ -134,6 +158,8 @@ def fit(
 
     Args:
         model, loss_fn, optimizer: what to train, how to score it, how to update it.
+            ``loss_fn`` is remembered on the model, so a later ``evaluate(model, data)``
+            reports this loss without being given it again.
         train_data: a DataLoader (or a Dataset, or (x, y) arrays: batches of 32, shuffled).
         epochs: the total number of epochs (including those done before a resume).
         val_data: scored after every epoch (val_loss, val_accuracy).
@@ -149,6 +175,7 @@ def fit(
             do; checkpoints already written are untouched).
     """
     train_loader = as_loader(train_data, shuffle=True)
+    object.__setattr__(model, TRAINING_LOSS, loss_fn)  # evaluate's default loss
     val_loader = as_loader(val_data) if val_data is not None else None
     history = History()
     loaders = [train_loader] + ([val_loader] if val_loader is not None else [])
