@@ -990,3 +990,92 @@ spec(
     [(5, 3), (3,)],
     lambda x, w: __import__("torch").nn.functional.linear(x, w),
 )
+
+
+# ------------------------------------------------------------------ convolution
+def _conv_ref(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+    """Convolution by its definition, one output position at a time (1 or 2 spatial dims):
+    y[n, o, p] = b[o] + sum_{c, k} w[o, c, k] x_pad[n, g Cg + c, p s + k d]."""
+    nd = w.ndim - 2
+    s, p, d = ((v,) * nd if isinstance(v, int) else v for v in (stride, padding, dilation))
+    x = np.pad(x, [(0, 0), (0, 0)] + [(q, q) for q in p])
+    c_out, c_g, *k = w.shape
+    out = [(x.shape[2 + i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(nd)]
+    y = np.zeros((x.shape[0], c_out, *out))
+    for o in range(c_out):
+        g = o // (c_out // groups)
+        for pos in np.ndindex(*out):
+            field = tuple(
+                slice(pos[i] * s[i], pos[i] * s[i] + d[i] * (k[i] - 1) + 1, d[i]) for i in range(nd)
+            )
+            patch = x[(slice(None), slice(g * c_g, (g + 1) * c_g), *field)]
+            y[(slice(None), o, *pos)] = (patch * w[o]).reshape(len(x), -1).sum(axis=1)
+    return y if b is None else y + b.reshape(c_out, *(1,) * nd)
+
+
+# (name, glassnet function, torch name, shapes (input, weight[, bias]), keyword arguments)
+_CONVS = [
+    ("conv1d", "conv1d", [(2, 3, 7), (4, 3, 3), (4,)], {}),
+    (
+        "conv1d stride 2 padding 1",
+        "conv1d",
+        [(2, 3, 8), (4, 3, 3), (4,)],
+        dict(stride=2, padding=1),
+    ),
+    (
+        "conv1d dilation 2 groups 2",
+        "conv1d",
+        [(1, 4, 9), (6, 2, 2), (6,)],
+        dict(dilation=2, groups=2),
+    ),
+    ("conv1d depthwise no bias", "conv1d", [(2, 3, 6), (6, 1, 3)], dict(groups=3, padding=1)),
+    ("conv2d", "conv2d", [(2, 3, 5, 4), (2, 3, 3, 2), (2,)], {}),
+    (
+        "conv2d stride 2 padding 1",
+        "conv2d",
+        [(1, 2, 6, 5), (3, 2, 3, 3), (3,)],
+        dict(stride=2, padding=1),
+    ),
+    (
+        "conv2d stride (2, 1) padding (0, 2)",
+        "conv2d",
+        [(2, 2, 5, 4), (3, 2, 2, 3), (3,)],
+        dict(stride=(2, 1), padding=(0, 2)),
+    ),
+    ("conv2d dilation 2", "conv2d", [(1, 2, 7, 6), (2, 2, 3, 2), (2,)], dict(dilation=2)),
+    ("conv2d groups 2", "conv2d", [(2, 4, 4, 5), (6, 2, 2, 3), (6,)], dict(groups=2, padding=1)),
+    ("conv2d depthwise no bias", "conv2d", [(1, 3, 5, 5), (3, 1, 3, 3)], dict(groups=3, padding=1)),
+]
+for _name, _f, _shapes, _kw in _CONVS:
+    spec(
+        _name,
+        lambda *a, f=_f, kw=_kw: getattr(gn.nn.functional, f)(*a, **kw),
+        lambda *a, kw=_kw: _conv_ref(*a, **kw),
+        _shapes,
+        lambda *a, f=_f, kw=_kw: getattr(_torch().nn.functional, f)(*a, **kw),
+    )
+
+
+def _torch_same_conv2d(x, w, b):
+    import warnings
+
+    with warnings.catch_warnings():  # torch notes that an asymmetric 'same' pads a copy
+        warnings.simplefilter("ignore", UserWarning)
+        return _torch().nn.functional.conv2d(x, w, b, padding="same", dilation=(1, 2))
+
+
+# 'same' pads d (k - 1) in all, the odd one after: the reference pads by hand
+spec(
+    "conv2d padding 'same' (even kernel, dilation 2)",
+    lambda x, w, b: gn.nn.functional.conv2d(x, w, b, padding="same", dilation=(1, 2)),
+    lambda x, w, b: _conv_ref(np.pad(x, [(0, 0), (0, 0), (0, 1), (2, 2)]), w, b, dilation=(1, 2)),
+    [(1, 2, 4, 5), (3, 2, 2, 3), (3,)],
+    lambda x, w, b: _torch_same_conv2d(x, w, b),
+)
+spec(
+    "conv1d padding 'valid', unbatched",
+    lambda x, w: gn.nn.functional.conv1d(x, w, padding="valid"),
+    lambda x, w: _conv_ref(x[None], w)[0],
+    [(3, 6), (2, 3, 4)],
+    lambda x, w: _torch().nn.functional.conv1d(x, w, padding="valid"),
+)

@@ -26,6 +26,7 @@ from glassnet.ops.activation import (
     softplus,
     tanh,
 )
+from glassnet.ops.conv import conv1d, conv2d
 from glassnet.ops.embedding import embedding
 from glassnet.ops.linalg import linear
 from glassnet.ops.loss import (
@@ -46,6 +47,8 @@ __all__ = [
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
+    "conv2d",
     "cross_entropy",
     "dropout",
     "elu",

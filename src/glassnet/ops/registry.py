@@ -19,6 +19,7 @@ import numpy as np
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops import (
     activation,
+    conv,
     elementwise,
     embedding,
     indexing,
@@ -187,3 +188,21 @@ _op("index_select", IX.IndexSelect, lambda x: IX.index_select(x, 0, [2, 0, 2]), 
 _op("masked_fill", IX.MaskedFill, lambda x, v: IX.masked_fill(x, _MASK, v), (3, 4), ())
 _op("tril", IX.Triangle, lambda x: IX.tril(x, -1), (2, 3, 4))
 _op("triu", IX.Triangle, lambda x: IX.triu(x, 1), (2, 3, 4))
+
+# ------------------------------------------------------------------ convolution
+_op(
+    "conv1d",
+    conv.Conv,
+    lambda x, w, b: conv.conv1d(x, w, b, stride=2, padding=1, dilation=2, groups=2),
+    (2, 4, 9),
+    (6, 2, 3),
+    (6,),
+)
+_op(
+    "conv2d",
+    conv.Conv,
+    lambda x, w, b: conv.conv2d(x, w, b, stride=(2, 1), padding=1, groups=2),
+    (2, 4, 5, 6),
+    (6, 2, 3, 2),
+    (6,),
+)

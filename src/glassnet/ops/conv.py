@@ -1,0 +1,276 @@
+"""Convolution over 1 or 2 spatial dimensions, as im2col plus one matrix product.
+
+PyTorch's ``conv1d``/``conv2d`` compute a cross-correlation (the kernel is not flipped):
+
+    y[n, o, p] = b[o] + sum_{c, k} w[o, c, k] * x_pad[n, g*Cg + c, p*s + k*d]
+
+for output position p, kernel offset k, stride s, dilation d, and o in group g (each
+group of Cg = C_in / groups input channels feeds C_out / groups output channels).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from glassnet.autograd.function import Function
+from glassnet.autograd.tensor import Tensor
+
+
+def _windows(
+    x_pad: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> np.ndarray:
+    """A strided view (N, C, *out, *kernel) of every receptive field; nothing is copied."""
+    nd = len(kernel)
+    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    view = np.lib.stride_tricks.sliding_window_view(x_pad, reach, axis=tuple(range(2, 2 + nd)))
+    positions = tuple(slice(None, None, s) for s in stride)
+    taps = tuple(slice(None, None, d) for d in dilation)
+    return view[(Ellipsis, *positions, *taps)]
+
+
+class Conv(Function):
+    """N-d convolution (cross-correlation) as im2col and one matrix product per group.
+
+    Forward. Pad x, then lay every receptive field out as a row: the columns
+    X_col[(n, p), (c, k)] = x_pad[n, c, p*s + k*d] (one row per output position, one column
+    per input channel and kernel tap). With W reshaped to (C_out, Cg * K), the convolution
+    is Y_col = X_col W^T, the same product as ``Linear``, one per group.
+
+    Backward, with G = dL/dY laid out the same way, (positions, C_out):
+        grad_W = G^T X_col   (as for Linear). Written out,
+                 grad_w[o, c, k] = sum_{n, p} G[n, o, p] x_pad[n, c, p*s + k*d]:
+                 the input correlated with the output gradient, k now sliding and the
+                 output gradient playing the kernel. Each weight is used at every position,
+                 so it collects the input it saw there times the gradient that came back.
+        grad_X_col = G W     (as for Linear), then col2im: x_pad[n, c, p*s + k*d] sat in
+                 the rows of every (p, k) that reaches it, so its gradient is the sum
+                 grad_x_pad[n, c, i] = sum_{o, p, k: p*s + k*d = i} G[n, o, p] w[o, c, k],
+                 i.e. every output gradient is spread back through the kernel onto the
+                 inputs it read: the transposed convolution (ConvTranspose) of G with the
+                 same w. It is computed by adding, for each kernel tap k (K iterations,
+                 not one per pixel), the slice of grad_X_col for that tap onto the strided
+                 slice of the input it came from; padding is then cut away.
+        grad_b = sum of G over the batch and positions (b is added at every one).
+    Saved: the columns only if W needs a gradient, W only if x does (as for Linear).
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, *, stride, padding, dilation, groups):
+        need_x, need_w, _ = ctx.needs_input_grad
+        n = x.shape[0]
+        c_out, c_g, *kernel = weight.shape
+        kernel = tuple(kernel)
+        nd = len(kernel)
+        x_pad = np.pad(x, ((0, 0), (0, 0), *padding)) if any(map(any, padding)) else x
+        win = _windows(x_pad, kernel, stride, dilation)  # (N, C, *out, *kernel)
+        out = win.shape[2 : 2 + nd]
+        rows, taps = n * math.prod(out), c_g * math.prod(kernel)
+        # (G, N, *out, Cg, *kernel): one matrix of rows per group; this reshape is the copy
+        win = win.reshape(n, groups, c_g, *out, *kernel)
+        order = (1, 0, *range(3, 3 + nd), 2, *range(3 + nd, 3 + 2 * nd))
+        cols = win.transpose(order).reshape(groups, rows, taps)
+        w = weight.reshape(groups, c_out // groups, taps)
+        y = np.matmul(cols, w.transpose(0, 2, 1))  # (G, rows, C_out/G)
+        # (G, N, *out, C_out/G) -> (N, C_out, *out), channels first as PyTorch lays it out
+        y = y.reshape(groups, n, *out, c_out // groups)
+        y = y.transpose(1, 0, 2 + nd, *range(2, 2 + nd)).reshape(n, c_out, *out)
+        if bias is not None:
+            y = y + bias.reshape(c_out, *(1,) * nd)
+        ctx.weight_shape = weight.shape
+        ctx.layout = (x_pad.shape, padding, stride, dilation, groups)
+        ctx.save_for_backward(cols if need_w else None, weight if need_x else None)
+        return np.ascontiguousarray(y)
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        cols, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        pad_shape, padding, stride, dilation, groups = ctx.layout
+        n, c_out, *out = grad_y.shape
+        nd = len(out)
+        # grad_y in the columns' layout: (G, N * positions, C_out/G)
+        g = grad_y.reshape(n, groups, c_out // groups, *out)
+        g = g.transpose(1, 0, *range(3, 3 + nd), 2).reshape(groups, -1, c_out // groups)
+        grad_x = grad_w = grad_b = None
+        if need_w:
+            grad_w = np.matmul(g.transpose(0, 2, 1), cols)  # (G, C_out/G, Cg * K)
+            grad_w = grad_w.reshape(c_out, *ctx.weight_shape[1:])
+        if need_x:
+            c_g, *kernel = weight.shape[1:]
+            grad_cols = np.matmul(g, weight.reshape(groups, c_out // groups, -1))
+            grad_cols = grad_cols.reshape(groups, n, *out, c_g, *kernel)
+            # (N, G, Cg, *kernel, *out): one (N, G, Cg, *out) block per kernel tap
+            order = (1, 0, 2 + nd, *range(3 + nd, 3 + 2 * nd), *range(2, 2 + nd))
+            grad_cols = grad_cols.transpose(order)
+            grad_pad = np.zeros((n, groups, c_g, *pad_shape[2:]), dtype=grad_y.dtype)
+            for tap in itertools.product(*(range(k) for k in kernel)):
+                # the inputs this tap read: from k*d on, every s-th, one per output position
+                reached = tuple(
+                    slice(k * d, k * d + s * (o - 1) + 1, s)
+                    for k, d, s, o in zip(tap, dilation, stride, out)
+                )
+                grad_pad[(Ellipsis, *reached)] += grad_cols[(slice(None),) * 3 + tap]
+            grad_pad = grad_pad.reshape(n, -1, *pad_shape[2:])
+            inner = tuple(slice(lo, size - hi) for (lo, hi), size in zip(padding, pad_shape[2:]))
+            grad_x = np.ascontiguousarray(grad_pad[(slice(None), slice(None), *inner)])
+        if need_b:
+            grad_b = grad_y.sum(axis=(0, *range(2, 2 + nd)))
+        return grad_x, grad_w, grad_b
+
+
+def _tuple(value: int | Sequence[int], nd: int, name: str, where: str) -> tuple[int, ...]:
+    """An int or a tuple of nd ints, as PyTorch takes stride, padding and dilation."""
+    values = (value,) * nd if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != nd or not all(isinstance(v, (int, np.integer)) for v in values):
+        raise ValueError(f"{where}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
+    return tuple(int(v) for v in values)
+
+
+def _padding(
+    padding: str | int | Sequence[int],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    where: str,
+) -> tuple[tuple[int, int], ...]:
+    """(before, after) per spatial dimension. 'same' pads d*(k-1) in all, the odd one
+    after, as PyTorch does; it needs stride 1, since otherwise no padding keeps the size."""
+    nd = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * nd
+        if padding != "same":
+            raise ValueError(
+                f"{where}: padding must be 'same', 'valid', an int or a tuple, got {padding!r}"
+            )
+        if any(s != 1 for s in stride):
+            raise ValueError(
+                f"{where}: padding='same' needs stride 1, got stride={stride}; "
+                "pass the padding as a number instead"
+            )
+        totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    pads = _tuple(padding, nd, "padding", where)
+    if any(p < 0 for p in pads):
+        raise ValueError(f"{where}: padding must be >= 0, got {pads}")
+    return tuple((p, p) for p in pads)
+
+
+def _conv(
+    nd: int,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: int | Sequence[int],
+    padding: str | int | Sequence[int],
+    dilation: int | Sequence[int],
+    groups: int,
+) -> Tensor:
+    where = f"conv{nd}d"
+    dims = "(N, C_in, L)" if nd == 1 else "(N, C_in, H, W)"
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(
+            f"{where}: input must be {dims} or without the batch dimension, got shape {x.shape}"
+        )
+    if weight.ndim != nd + 2:
+        kdims = "(C_out, C_in / groups, k)" if nd == 1 else "(C_out, C_in / groups, kH, kW)"
+        raise ValueError(f"{where}: weight must have shape {kdims}, got {weight.shape}")
+    unbatched = x.ndim == nd + 1
+    if unbatched:  # PyTorch takes (C_in, *spatial) as a batch of one
+        x = x.reshape(1, *x.shape)
+    c_out, c_g, *kernel = weight.shape
+    kernel = tuple(kernel)
+    if not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{where}: groups must be a positive int, got {groups!r}")
+    if c_out % groups:
+        raise ValueError(
+            f"{where}: out_channels = {c_out} (weight.shape[0]) must be divisible "
+            f"by groups = {groups}"
+        )
+    if x.shape[1] != c_g * groups:
+        raise ValueError(
+            f"{where}: input of shape {x.shape} has {x.shape[1]} channels, but weight of shape "
+            f"{weight.shape} with groups={groups} expects C_in = weight.shape[1] * groups = "
+            f"{c_g * groups}; check the channel dimension (channels come first, after the batch)"
+        )
+    if bias is not None and bias.shape != (c_out,):
+        raise ValueError(f"{where}: bias must have shape ({c_out},), got {bias.shape}")
+    dtypes = {x.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
+    if len(dtypes) > 1:
+        raise TypeError(
+            f"{where}: input, weight and bias must share one dtype, got "
+            f"{', '.join(sorted(map(str, dtypes)))}; convert the input with "
+            ".float() (or the model with .double())"
+        )
+    stride = _tuple(stride, nd, "stride", where)
+    dilation = _tuple(dilation, nd, "dilation", where)
+    if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
+        raise ValueError(
+            f"{where}: stride and dilation must be >= 1, got stride={stride}, dilation={dilation}"
+        )
+    pads = _padding(padding, kernel, stride, dilation, where)
+    for size, (lo, hi), k, d in zip(x.shape[2:], pads, kernel, dilation):
+        if size + lo + hi < d * (k - 1) + 1:
+            raise ValueError(
+                f"{where}: the input's spatial size {tuple(x.shape[2:])} padded by {pads} is "
+                f"smaller than the kernel {kernel} with dilation {dilation}; pad more or use a "
+                "smaller kernel"
+            )
+    y = Conv.apply(x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    return y.reshape(*y.shape[1:]) if unbatched else y
+
+
+def conv1d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: str | int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D convolution (cross-correlation, as ``torch.nn.functional.conv1d``).
+
+    Args:
+        input: (N, C_in, L) or (C_in, L).
+        weight: (C_out, C_in / groups, k).
+        bias: (C_out,) or None.
+        stride, padding, dilation: ints or 1-tuples; padding may be 'same' (stride 1 only)
+            or 'valid' (no padding).
+        groups: split the channels into this many independent convolutions
+            (groups = C_in is depthwise).
+
+    Returns:
+        (N, C_out, L_out) with L_out = (L + 2 padding - dilation (k - 1) - 1) // stride + 1.
+    """
+    return _conv(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: int | Sequence[int] = 1,
+    padding: str | int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D convolution (cross-correlation, as ``torch.nn.functional.conv2d``).
+
+    Args:
+        input: (N, C_in, H, W) or (C_in, H, W).
+        weight: (C_out, C_in / groups, kH, kW).
+        bias: (C_out,) or None.
+        stride, padding, dilation: ints or 2-tuples; padding may be 'same' (stride 1 only)
+            or 'valid' (no padding).
+        groups: split the channels into this many independent convolutions
+            (groups = C_in is depthwise).
+
+    Returns:
+        (N, C_out, H_out, W_out), each size (n + 2 padding - dilation (k - 1) - 1) // stride + 1.
+    """
+    return _conv(2, input, weight, bias, stride, padding, dilation, groups)
