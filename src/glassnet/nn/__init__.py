@@ -14,6 +14,7 @@ from glassnet.nn.activation import (
     Tanh,
 )
 from glassnet.nn.container import ModuleDict, ModuleList, Sequential
+from glassnet.nn.conv import Conv1d, Conv2d
 from glassnet.nn.layers import Dropout, Embedding, Flatten, Identity, Linear
 from glassnet.nn.loss import (
     BCELoss,
@@ -36,6 +37,8 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
     "Embedding",
