@@ -74,6 +74,8 @@ class Conv(Function):
         order = (1, 0, *range(3, 3 + nd), 2, *range(3 + nd, 3 + 2 * nd))
         cols = win.transpose(order).reshape(groups, rows, taps)
         w = weight.reshape(groups, c_out // groups, taps)
+        if need_w and np.may_share_memory(cols, x):
+            cols = cols.copy()  # a 1x1 kernel can make cols a view of x, which may change later
         y = np.matmul(cols, w.transpose(0, 2, 1))  # (G, rows, C_out/G)
         # (G, N, *out, C_out/G) -> (N, C_out, *out), channels first as PyTorch lays it out
         y = y.reshape(groups, n, *out, c_out // groups)
