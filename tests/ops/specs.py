@@ -1079,3 +1079,107 @@ spec(
     [(3, 6), (2, 3, 4)],
     lambda x, w: _torch().nn.functional.conv1d(x, w, padding="valid"),
 )
+
+
+# ------------------------------------------------------------------ pooling
+def _pool_ref(
+    x, kernel_size, stride=None, padding=0, dilation=1, mode="max", count_include_pad=True
+):
+    """Pooling by its definition, one output position at a time (1 or 2 spatial dims): the
+    max (padding -inf) or the mean (padding 0) of x_pad[n, c, p s + k d] over the taps k."""
+    nd = x.ndim - 2
+    k, s, p, d = (
+        (v,) * nd if isinstance(v, int) else tuple(v)
+        for v in (kernel_size, kernel_size if stride is None else stride, padding, dilation)
+    )
+    fill = -np.inf if mode == "max" else 0.0
+    xp = np.pad(x, [(0, 0), (0, 0)] + [(q, q) for q in p], constant_values=fill)
+    real = np.pad(np.ones(x.shape[2:]), [(q, q) for q in p])  # 1 where x is not padding
+    out = [(xp.shape[2 + i] - d[i] * (k[i] - 1) - 1) // s[i] + 1 for i in range(nd)]
+    y = np.zeros((*x.shape[:2], *out))
+    for pos in np.ndindex(*out):
+        field = tuple(
+            slice(pos[i] * s[i], pos[i] * s[i] + d[i] * (k[i] - 1) + 1, d[i]) for i in range(nd)
+        )
+        patch = xp[(Ellipsis, *field)].reshape(*x.shape[:2], -1)
+        if mode == "max":
+            y[(Ellipsis, *pos)] = patch.max(axis=-1)
+        else:
+            count = math.prod(k) if count_include_pad else real[field].sum()
+            y[(Ellipsis, *pos)] = patch.sum(axis=-1) / count
+    return y
+
+
+# (name, glassnet/torch function, input shape, keyword arguments)
+_POOLS = [
+    ("max_pool1d", "max_pool1d", (2, 3, 8), dict(kernel_size=2)),
+    (
+        "max_pool1d overlapping, padding",
+        "max_pool1d",
+        (2, 3, 9),
+        dict(kernel_size=3, stride=2, padding=1),
+    ),
+    ("max_pool1d dilation 2", "max_pool1d", (1, 2, 10), dict(kernel_size=3, stride=1, dilation=2)),
+    ("max_pool2d", "max_pool2d", (2, 3, 6, 4), dict(kernel_size=2)),
+    (
+        "max_pool2d (3, 2) stride 1 padding 1",
+        "max_pool2d",
+        (1, 2, 5, 6),
+        dict(kernel_size=(3, 2), stride=1, padding=1),
+    ),
+    (
+        "max_pool2d stride (2, 1) dilation (1, 2)",
+        "max_pool2d",
+        (2, 2, 7, 7),
+        dict(kernel_size=3, stride=(2, 1), dilation=(1, 2)),
+    ),
+    ("avg_pool1d", "avg_pool1d", (2, 3, 9), dict(kernel_size=3)),
+    (
+        "avg_pool1d overlapping, padding",
+        "avg_pool1d",
+        (2, 2, 8),
+        dict(kernel_size=4, stride=2, padding=2),
+    ),
+    (
+        "avg_pool1d padding, count_include_pad False",
+        "avg_pool1d",
+        (2, 2, 7),
+        dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),
+    ),
+    ("avg_pool2d", "avg_pool2d", (2, 3, 6, 4), dict(kernel_size=2)),
+    (
+        "avg_pool2d 3 stride 1 padding 1",
+        "avg_pool2d",
+        (1, 2, 5, 6),
+        dict(kernel_size=3, stride=1, padding=1),
+    ),
+    (
+        "avg_pool2d (2, 3) stride (1, 2) padding (1, 1), count_include_pad False",
+        "avg_pool2d",
+        (2, 2, 5, 7),
+        dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1), count_include_pad=False),
+    ),
+]
+for _name, _f, _shape, _kw in _POOLS:
+    _mode = "max" if _f.startswith("max") else "avg"
+    spec(
+        _name,
+        lambda x, f=_f, kw=_kw: getattr(gn.nn.functional, f)(x, **kw),
+        lambda x, m=_mode, kw=_kw: _pool_ref(x, mode=m, **kw),
+        [_shape],
+        lambda x, f=_f, kw=_kw: getattr(_torch().nn.functional, f)(x, **kw),
+    )
+spec(
+    "avg_pool2d divisor_override 3",
+    lambda x: gn.nn.functional.avg_pool2d(x, 2, stride=1, divisor_override=3),
+    lambda x: _pool_ref(x, 2, stride=1, mode="avg") * 4 / 3,
+    [(1, 2, 4, 5)],
+    lambda x: _torch().nn.functional.avg_pool2d(x, 2, stride=1, divisor_override=3),
+)
+spec(
+    "max_pool2d unbatched",
+    lambda x: gn.nn.functional.max_pool2d(x, 2, stride=1),
+    lambda x: _pool_ref(x[None], 2, stride=1)[0],
+    [(2, 4, 5)],
+    lambda x: _torch().nn.functional.max_pool2d(x, 2, stride=1),
+)

@@ -41,9 +41,12 @@ from glassnet.ops.loss import (
     smooth_l1_loss,
 )
 from glassnet.ops.norm import Normalize
+from glassnet.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from glassnet.random import resolve_generator
 
 __all__ = [
+    "avg_pool1d",
+    "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
@@ -61,6 +64,8 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
+    "max_pool2d",
     "mse_loss",
     "nll_loss",
     "one_hot",

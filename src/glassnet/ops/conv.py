@@ -32,6 +32,35 @@ def _windows(
     return view[(Ellipsis, *positions, *taps)]
 
 
+def _col2im(
+    cols: np.ndarray,
+    pad_size: tuple[int, ...],
+    padding: tuple[tuple[int, int], ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> np.ndarray:
+    """The adjoint of ``_windows``: add each window's values back where they were read.
+
+    ``cols`` is (*lead, *kernel, *out), one value per kernel tap and output position; the
+    result is (*lead, *spatial) without the padding. Tap k of output p read x_pad[p*s + k*d],
+    so it loops over the taps (K iterations, not one per pixel) and adds each tap's block onto
+    the strided slice of the input it came from; overlapping windows add up.
+    """
+    nd = len(pad_size)
+    kernel, out = cols.shape[-2 * nd : -nd], cols.shape[-nd:]
+    lead = cols.shape[: -2 * nd]
+    grad_pad = np.zeros((*lead, *pad_size), dtype=cols.dtype)
+    for tap in itertools.product(*(range(k) for k in kernel)):
+        # the inputs this tap read: from k*d on, every s-th, one per output position
+        reached = tuple(
+            slice(k * d, k * d + s * (o - 1) + 1, s)
+            for k, d, s, o in zip(tap, dilation, stride, out)
+        )
+        grad_pad[(Ellipsis, *reached)] += cols[(Ellipsis, *tap, *(slice(None),) * nd)]
+    inner = tuple(slice(lo, size - hi) for (lo, hi), size in zip(padding, pad_size))
+    return np.ascontiguousarray(grad_pad[(Ellipsis, *inner)])
+
+
 class Conv(Function):
     """N-d convolution (cross-correlation) as im2col and one matrix product per group.
 
@@ -108,17 +137,8 @@ class Conv(Function):
             # (N, G, Cg, *kernel, *out): one (N, G, Cg, *out) block per kernel tap
             order = (1, 0, 2 + nd, *range(3 + nd, 3 + 2 * nd), *range(2, 2 + nd))
             grad_cols = grad_cols.transpose(order)
-            grad_pad = np.zeros((n, groups, c_g, *pad_shape[2:]), dtype=grad_y.dtype)
-            for tap in itertools.product(*(range(k) for k in kernel)):
-                # the inputs this tap read: from k*d on, every s-th, one per output position
-                reached = tuple(
-                    slice(k * d, k * d + s * (o - 1) + 1, s)
-                    for k, d, s, o in zip(tap, dilation, stride, out)
-                )
-                grad_pad[(Ellipsis, *reached)] += grad_cols[(slice(None),) * 3 + tap]
-            grad_pad = grad_pad.reshape(n, -1, *pad_shape[2:])
-            inner = tuple(slice(lo, size - hi) for (lo, hi), size in zip(padding, pad_shape[2:]))
-            grad_x = np.ascontiguousarray(grad_pad[(slice(None), slice(None), *inner)])
+            grad_x = _col2im(grad_cols, pad_shape[2:], padding, stride, dilation)
+            grad_x = grad_x.reshape(n, -1, *grad_x.shape[3:])
         if need_b:
             grad_b = grad_y.sum(axis=(0, *range(2, 2 + nd)))
         return grad_x, grad_w, grad_b

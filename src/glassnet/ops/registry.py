@@ -27,6 +27,7 @@ from glassnet.ops import (
     loss,
     norm,
     pointwise,
+    pool,
     reduce,
     shape,
     sort,
@@ -205,4 +206,26 @@ _op(
     (2, 4, 5, 6),
     (6, 2, 3, 2),
     (6,),
+)
+
+# ------------------------------------------------------------------ pooling
+# overlapping windows (stride < kernel) and padding, so that gradients add where windows meet
+_op(
+    "max_pool1d",
+    pool.MaxPool,
+    lambda x: pool.max_pool1d(x, 3, stride=2, padding=1, dilation=2),
+    (2, 3, 9),
+)
+_op(
+    "max_pool2d",
+    pool.MaxPool,
+    lambda x: pool.max_pool2d(x, (3, 2), stride=1, padding=1),
+    (2, 2, 4, 5),
+)
+_op("avg_pool1d", pool.AvgPool, lambda x: pool.avg_pool1d(x, 3, stride=2, padding=1), (2, 3, 8))
+_op(
+    "avg_pool2d",
+    pool.AvgPool,
+    lambda x: pool.avg_pool2d(x, 3, stride=(1, 2), padding=1, count_include_pad=False),
+    (2, 2, 5, 6),
 )

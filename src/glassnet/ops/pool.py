@@ -1,0 +1,292 @@
+"""Pooling over 1 or 2 spatial dimensions: max, average and adaptive average.
+
+Each pools every channel on its own over the same windows a convolution reads: output
+position p covers x_pad[n, c, p*s + k*d] for the kernel taps k (stride s, dilation d).
+The windows are ``conv._windows``'s strided view (no copy, no loop over pixels), and every
+backward sends the gradient of a window back through ``conv._col2im``, the loop over
+kernel taps that adds overlapping windows' contributions together.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from glassnet.autograd.function import Function
+from glassnet.autograd.tensor import Tensor
+from glassnet.ops.conv import _col2im, _tuple, _windows
+
+
+def _taps_first(cols: np.ndarray, nd: int) -> np.ndarray:
+    """(N, C, *out, *kernel) -> (N, C, *kernel, *out), the layout ``_col2im`` takes."""
+    return cols.transpose(0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
+
+
+def _window_argmax(x, kernel, stride, padding, dilation):
+    """The padded input's shape, and the flat kernel tap of each window's first maximum."""
+    # -inf padding never wins a window, which PyTorch's padding <= kernel / 2 keeps non-empty
+    x_pad = np.pad(x, ((0, 0), (0, 0), *padding), constant_values=-np.inf)
+    win = _windows(x_pad, kernel, stride, dilation)  # (N, C, *out, *kernel), a view
+    flat = win.reshape(*win.shape[: 2 + len(kernel)], -1)  # the one copy
+    # argmax takes the first maximum in row-major tap order, PyTorch's tie rule (and a NaN
+    # wins, as in PyTorch, so it propagates)
+    return x_pad.shape[2:], flat, flat.argmax(axis=-1)
+
+
+class MaxPool(Function):
+    """y[n, c, p] = max_k x_pad[n, c, p*s + k*d], with -inf padding.
+
+    The max is locally the identity on the winning input and constant in the others, so
+        dL/dx_pad[i] = sum over windows p whose arg-max sits at i of dL/dy[p]:
+    each output gradient goes to its window's arg-max (the first maximum on a tie, as
+    PyTorch), and an input that wins several overlapping windows collects all of them.
+    Saved: the arg-max tap of each window (integers), not the input.
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, kernel, stride, padding, dilation):
+        pad_size, flat, arg = _window_argmax(x, kernel, stride, padding, dilation)
+        ctx.layout = (pad_size, kernel, stride, padding, dilation)
+        ctx.save_for_backward(arg)
+        return np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        (arg,) = ctx.saved_tensors
+        pad_size, kernel, stride, padding, dilation = ctx.layout
+        taps = np.arange(math.prod(kernel))
+        # one-hot over each window's taps, carrying that window's gradient
+        cols = np.where(arg[..., None] == taps, grad_y[..., None], grad_y.dtype.type(0))
+        cols = _taps_first(cols.reshape(*arg.shape, *kernel), len(kernel))
+        return _col2im(cols, pad_size, padding, stride, dilation)
+
+
+def _avg_divisor(size, kernel, stride, padding, out, count_include_pad, divisor_override, dtype):
+    """What each window's sum is divided by: the override, the kernel area, or (without
+    count_include_pad) the number of real inputs, which factors over the dimensions."""
+    if divisor_override is not None:
+        return np.asarray(divisor_override, dtype=dtype)
+    if count_include_pad:
+        return np.asarray(math.prod(kernel), dtype=dtype)
+    counts = np.ones((), dtype=dtype)
+    for length, k, s, (lo, _), o in zip(size, kernel, stride, padding, out):
+        start = np.arange(o) * s - lo
+        inside = np.minimum(start + k, length) - np.maximum(start, 0)
+        counts = np.multiply.outer(counts, inside.astype(dtype))
+    return counts
+
+
+class AvgPool(Function):
+    """y[n, c, p] = (1 / D) sum_k x_pad[n, c, p*s + k] with zero padding, D the kernel area
+    (count_include_pad), the count of unpadded inputs in the window, or divisor_override.
+
+    Linear in x, each input entering every window that covers it with weight 1 / D:
+        dL/dx_pad[i] = sum over windows p covering i of dL/dy[p] / D[p],
+    i.e. each output gradient is spread evenly over its window, overlaps adding up.
+    Saved: nothing but shapes.
+    """
+
+    @staticmethod
+    def forward(ctx, x, *, kernel, stride, padding, count_include_pad, divisor_override):
+        nd = len(kernel)
+        x_pad = np.pad(x, ((0, 0), (0, 0), *padding)) if any(map(any, padding)) else x
+        win = _windows(x_pad, kernel, stride, (1,) * nd)
+        total = win.sum(axis=tuple(range(-nd, 0)))
+        divisor = _avg_divisor(
+            x.shape[2:], kernel, stride, padding, total.shape[2:], count_include_pad,
+            divisor_override, x.dtype,
+        )  # fmt: skip
+        ctx.layout = (x_pad.shape[2:], x.shape[2:], kernel, stride, padding)
+        ctx.divisor = (count_include_pad, divisor_override)
+        return total / divisor
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        pad_size, size, kernel, stride, padding = ctx.layout
+        nd, out = len(kernel), grad_y.shape[2:]
+        divisor = _avg_divisor(size, kernel, stride, padding, out, *ctx.divisor, grad_y.dtype)
+        g = (grad_y / divisor).reshape(*grad_y.shape[:2], *(1,) * nd, *out)
+        cols = np.broadcast_to(g, (*grad_y.shape[:2], *kernel, *out))  # no copy
+        return _col2im(cols, pad_size, padding, stride, (1,) * nd)
+
+
+def _pool_args(nd, where, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Checked (x batched, unbatched, kernel, stride, padding pairs, dilation), as PyTorch."""
+    dims = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(
+            f"{where}: input must be {dims} or without the batch dimension, got shape {x.shape}"
+        )
+    if ceil_mode:
+        raise NotImplementedError(
+            f"{where}: ceil_mode=True is not implemented; pad the input on the right instead"
+        )
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = x.reshape(1, *x.shape)
+    kernel = _tuple(kernel_size, nd, "kernel_size", where)
+    stride = kernel if stride is None or stride == [] else _tuple(stride, nd, "stride", where)
+    pads = _tuple(padding, nd, "padding", where)
+    dilation = _tuple(dilation, nd, "dilation", where)
+    if min(kernel + stride + dilation) < 1:
+        raise ValueError(
+            f"{where}: kernel_size, stride and dilation must be >= 1, got kernel_size={kernel}, "
+            f"stride={stride}, dilation={dilation}"
+        )
+    if any(p < 0 or p > k // 2 for p, k in zip(pads, kernel)):
+        raise ValueError(
+            f"{where}: padding must be between 0 and half the kernel size, got padding={pads} "
+            f"and kernel_size={kernel}"
+        )
+    for size, p, k, d in zip(x.shape[2:], pads, kernel, dilation):
+        if size + 2 * p < d * (k - 1) + 1:
+            raise ValueError(
+                f"{where}: the input's spatial size {tuple(x.shape[2:])} padded by {pads} is "
+                f"smaller than the kernel {kernel} with dilation {dilation}; pad more or use a "
+                "smaller kernel"
+            )
+    return x, unbatched, kernel, stride, tuple((p, p) for p in pads), dilation
+
+
+def _max_pool(nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    where = f"max_pool{nd}d"
+    xb, unbatched, kernel, stride, pads, dilation = _pool_args(
+        nd, where, x, kernel_size, stride, padding, dilation, ceil_mode
+    )
+    y = MaxPool.apply(xb, kernel=kernel, stride=stride, padding=pads, dilation=dilation)
+    if return_indices:
+        # PyTorch's indices: the winner's flat position in the unpadded (H, W) plane
+        _, _, arg = _window_argmax(xb.data, kernel, stride, pads, dilation)
+        tap = np.unravel_index(arg, kernel)
+        where_ = []
+        for i, (k_i, s, d, (lo, _)) in enumerate(zip(tap, stride, dilation, pads)):
+            shape = [1] * arg.ndim
+            shape[2 + i] = arg.shape[2 + i]
+            where_.append(np.arange(arg.shape[2 + i]).reshape(shape) * s + k_i * d - lo)
+        flat = np.ravel_multi_index(np.broadcast_arrays(*where_), xb.shape[2:])
+        indices = Tensor(flat.astype(np.int64))
+        if unbatched:
+            return y.reshape(*y.shape[1:]), indices.reshape(*indices.shape[1:])
+        return y, indices
+    return y.reshape(*y.shape[1:]) if unbatched else y
+
+
+def max_pool1d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """1-D max pooling, as ``torch.nn.functional.max_pool1d``.
+
+    Args:
+        input: (N, C, L) or (C, L).
+        kernel_size: the window length.
+        stride: the step between windows; None (the default) means kernel_size.
+        padding: -inf added on both sides, at most kernel_size // 2.
+        dilation: the spacing between the taps of a window.
+        ceil_mode: only False (floor) is implemented.
+        return_indices: also return each maximum's position in the input (int64).
+
+    Returns:
+        (N, C, L_out), L_out = (L + 2 padding - dilation (k - 1) - 1) // stride + 1; with
+        return_indices, (values, indices).
+    """
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    dilation: int | Sequence[int] = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
+    """2-D max pooling, as ``torch.nn.functional.max_pool2d``.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        kernel_size, stride, padding, dilation: ints or 2-tuples, as ``max_pool1d``.
+        ceil_mode: only False (floor) is implemented.
+        return_indices: also return each maximum's flat position h * W + w (int64).
+
+    Returns:
+        (N, C, H_out, W_out); with return_indices, (values, indices).
+    """
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _avg_pool(nd, x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor):
+    where = f"avg_pool{nd}d"
+    if divisor is not None and (not isinstance(divisor, (int, np.integer)) or divisor == 0):
+        raise ValueError(f"{where}: divisor_override must be a nonzero int, got {divisor!r}")
+    xb, unbatched, kernel, stride, pads, _ = _pool_args(
+        nd, where, x, kernel_size, stride, padding, 1, ceil_mode
+    )
+    y = AvgPool.apply(
+        xb,
+        kernel=kernel,
+        stride=stride,
+        padding=pads,
+        count_include_pad=bool(count_include_pad),
+        divisor_override=None if divisor is None else int(divisor),
+    )
+    return y.reshape(*y.shape[1:]) if unbatched else y
+
+
+def avg_pool1d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
+    """1-D average pooling, as ``torch.nn.functional.avg_pool1d``.
+
+    Args:
+        input: (N, C, L) or (C, L).
+        kernel_size: the window length.
+        stride: the step between windows; None (the default) means kernel_size.
+        padding: zeros added on both sides, at most kernel_size // 2.
+        ceil_mode: only False (floor) is implemented.
+        count_include_pad: divide by the kernel size (True) or by the number of unpadded
+            inputs in each window (False).
+
+    Returns:
+        (N, C, L_out), L_out = (L + 2 padding - k) // stride + 1.
+    """
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    kernel_size: int | Sequence[int],
+    stride: int | Sequence[int] | None = None,
+    padding: int | Sequence[int] = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """2-D average pooling, as ``torch.nn.functional.avg_pool2d``.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        kernel_size, stride, padding: ints or 2-tuples, as ``avg_pool1d``.
+        ceil_mode: only False (floor) is implemented.
+        count_include_pad: as ``avg_pool1d``.
+        divisor_override: divide every window's sum by this instead.
+
+    Returns:
+        (N, C, H_out, W_out).
+    """
+    return _avg_pool(
+        2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
+    )
