@@ -1183,3 +1183,45 @@ spec(
     [(2, 4, 5)],
     lambda x: _torch().nn.functional.max_pool2d(x, 2, stride=1),
 )
+
+
+def _adaptive_ref(x, output_size):
+    """Adaptive average pooling by its definition: output i (per dimension) averages the
+    inputs from floor(i L / out) to ceil((i + 1) L / out), one output position at a time."""
+    nd = x.ndim - 2
+    sizes = (output_size,) * nd if isinstance(output_size, int) else output_size
+    sizes = [x.shape[2 + i] if o is None else o for i, o in enumerate(sizes)]
+    y = np.zeros((*x.shape[:2], *sizes))
+    for pos in np.ndindex(*sizes):
+        field = tuple(
+            slice(
+                math.floor(pos[i] * x.shape[2 + i] / sizes[i]),
+                math.ceil((pos[i] + 1) * x.shape[2 + i] / sizes[i]),
+            )
+            for i in range(nd)
+        )
+        y[(Ellipsis, *pos)] = x[(Ellipsis, *field)].mean(axis=tuple(range(2, 2 + nd)))
+    return y
+
+
+# sizes that do not divide (windows of unequal length, overlapping), divide, grow, and None
+_ADAPTIVE = [
+    ("adaptive_avg_pool1d", (2, 3, 10), 4),
+    ("adaptive_avg_pool1d", (3, 7), 7),  # unbatched, identity
+    ("adaptive_avg_pool1d", (2, 2, 5), 8),  # more outputs than inputs
+    ("adaptive_avg_pool2d", (2, 3, 7, 9), (3, 4)),
+    ("adaptive_avg_pool2d", (2, 2, 5, 6), 1),  # global average pooling
+    ("adaptive_avg_pool2d", (1, 2, 6, 5), (None, 3)),
+    ("adaptive_avg_pool2d", (2, 6, 6), 3),  # unbatched, windows divide
+]
+for _f, _shape, _size in _ADAPTIVE:
+    _batched = len(_shape) == (3 if _f.endswith("1d") else 4)
+    spec(
+        f"{_f} {_shape} -> {_size}",
+        lambda x, f=_f, o=_size: getattr(gn.nn.functional, f)(x, o),
+        (lambda x, o=_size: _adaptive_ref(x, o))
+        if _batched
+        else (lambda x, o=_size: _adaptive_ref(x[None], o)[0]),
+        [_shape],
+        lambda x, f=_f, o=_size: getattr(_torch().nn.functional, f)(x, o),
+    )

@@ -52,6 +52,8 @@ def test_nan_propagates_as_in_pytorch() -> None:
         (lambda x: F.max_pool2d(x, (2, 2, 2)), "tuple of 2 ints"),
         (lambda x: F.max_pool1d(x, 2), r"\(N, C, L\)"),
         (lambda x: F.avg_pool2d(x, 9), "smaller than the kernel"),
+        (lambda x: F.adaptive_avg_pool2d(x, (0, 2)), "output_size must be a positive int"),
+        (lambda x: F.adaptive_avg_pool1d(x, 2), r"\(N, C, L\)"),
     ],
 )
 def test_errors_name_the_problem(call, message: str) -> None:

@@ -41,10 +41,19 @@ from glassnet.ops.loss import (
     smooth_l1_loss,
 )
 from glassnet.ops.norm import Normalize
-from glassnet.ops.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from glassnet.ops.pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
 from glassnet.random import resolve_generator
 
 __all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
     "avg_pool1d",
     "avg_pool2d",
     "batch_norm",

@@ -2,6 +2,8 @@
 
 Each pools every channel on its own over the same windows a convolution reads: output
 position p covers x_pad[n, c, p*s + k*d] for the kernel taps k (stride s, dilation d).
+Adaptive average pooling is a composition (a
+product with a fixed averaging matrix per dimension), so it needs no Function of its own.
 The windows are ``conv._windows``'s strided view (no copy, no loop over pixels), and every
 backward sends the gradient of a window back through ``conv._col2im``, the loop over
 kernel taps that adds overlapping windows' contributions together.
@@ -17,6 +19,7 @@ import numpy as np
 from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops.conv import _col2im, _tuple, _windows
+from glassnet.ops.linalg import matmul
 
 
 def _taps_first(cols: np.ndarray, nd: int) -> np.ndarray:
@@ -290,3 +293,77 @@ def avg_pool2d(
     return _avg_pool(
         2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override
     )
+
+
+def _averaging_matrix(length: int, out: int, dtype: np.dtype) -> np.ndarray:
+    """A (out, length) with row i averaging x[start_i:end_i], PyTorch's adaptive windows
+    start_i = floor(i L / out), end_i = ceil((i + 1) L / out) (they may overlap by one)."""
+    i = np.arange(out)
+    start = (i * length) // out
+    end = -((-(i + 1) * length) // out)  # ceil by floor division: exact for any size
+    j = np.arange(length)
+    inside = (j >= start[:, None]) & (j < end[:, None])
+    return (inside / (end - start)[:, None]).astype(dtype)
+
+
+def _adaptive_avg_pool(nd: int, x: Tensor, output_size) -> Tensor:
+    where = f"adaptive_avg_pool{nd}d"
+    dims = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+    if x.ndim not in (nd + 1, nd + 2):
+        raise ValueError(
+            f"{where}: input must be {dims} or without the batch dimension, got shape {x.shape}"
+        )
+    sizes = (output_size,) * nd if output_size is None else output_size
+    sizes = (sizes,) * nd if isinstance(sizes, (int, np.integer)) else tuple(sizes)
+    # None keeps that dimension's size, as PyTorch
+    sizes = tuple(x.shape[-nd + i] if o is None else o for i, o in enumerate(sizes))
+    if len(sizes) != nd or not all(isinstance(o, (int, np.integer)) and o >= 1 for o in sizes):
+        raise ValueError(
+            f"{where}: output_size must be a positive int or a tuple of {nd} positive ints "
+            f"(or None), got {output_size!r}"
+        )
+    if nd == 2:  # y = A_H x A_W^T: rows averaged by A_H, columns by A_W
+        a_h = _averaging_matrix(x.shape[-2], int(sizes[0]), x.dtype)
+        x = matmul(Tensor(a_h), x)
+    a_w = _averaging_matrix(x.shape[-1], int(sizes[-1]), x.dtype)
+    return matmul(x, Tensor(np.ascontiguousarray(a_w.T)))
+
+
+def adaptive_avg_pool1d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    output_size: int | Sequence[int],
+) -> Tensor:
+    """1-D adaptive average pooling, as ``torch.nn.functional.adaptive_avg_pool1d``.
+
+    Output i averages input[floor(i L / out) : ceil((i + 1) L / out)], so any length L pools
+    to exactly output_size values. It is linear, a product with a fixed (out, L) averaging
+    matrix A: y = x A^T, whose gradient is grad_x = grad_y A, by matmul's own rule.
+
+    Args:
+        input: (N, C, L) or (C, L).
+        output_size: the output length.
+
+    Returns:
+        (N, C, output_size) (or without N).
+    """
+    return _adaptive_avg_pool(1, input, output_size)
+
+
+def adaptive_avg_pool2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    output_size: int | Sequence[int | None] | None,
+) -> Tensor:
+    """2-D adaptive average pooling, as ``torch.nn.functional.adaptive_avg_pool2d``.
+
+    The windows are products of PyTorch's 1-D windows in H and W, and their area the product
+    of the lengths, so the pooling separates: y = A_H x A_W^T with the averaging matrices of
+    ``adaptive_avg_pool1d``; output_size 1 is global average pooling.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        output_size: an int, or (H_out, W_out) where None keeps the input's size.
+
+    Returns:
+        (N, C, H_out, W_out) (or without N).
+    """
+    return _adaptive_avg_pool(2, input, output_size)
