@@ -28,7 +28,7 @@ from glassnet.nn.loss import (
     SmoothL1Loss,
 )
 from glassnet.nn.module import Module
-from glassnet.nn.norm import BatchNorm1d, LayerNorm
+from glassnet.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from glassnet.nn.parameter import Parameter
 from glassnet.nn.pool import (
     AdaptiveAvgPool1d,
@@ -49,6 +49,7 @@ __all__ = [
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
+    "BatchNorm2d",
     "Conv1d",
     "Conv2d",
     "CrossEntropyLoss",

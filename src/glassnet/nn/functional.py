@@ -149,18 +149,21 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Normalise each channel (dim 1) over the batch (and length) dimensions.
+    """Normalise each channel (dim 1) over the batch and any further (length, spatial)
+    dimensions: input (N, C), (N, C, L) or (N, C, H, W).
 
     In training, the batch statistics normalise and the running ones are updated in place:
     ``running = (1 - momentum) running + momentum * batch``, with the unbiased variance
     (n / (n - 1)) for ``running_var``, as PyTorch does. In evaluation the running
     statistics normalise, so one sample's output does not depend on the rest of its batch.
     """
-    if input.ndim not in (2, 3):
-        raise ValueError(f"batch_norm: expects input (N, C) or (N, C, L), got {input.shape}")
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expects input (N, C, *), e.g. (N, C) or (N, C, H, W), got {input.shape}"
+        )
     channels = input.shape[1]
-    axes = (0,) if input.ndim == 2 else (0, 2)
-    view = (1, channels) if input.ndim == 2 else (1, channels, 1)
+    axes = (0, *range(2, input.ndim))
+    view = (1, channels) + (1,) * (input.ndim - 2)
     if training or running_mean is None:
         n = input.numel() // channels
         if n <= 1:

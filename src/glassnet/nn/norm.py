@@ -1,4 +1,5 @@
-"""Normalisation layers: LayerNorm and BatchNorm1d, with PyTorch's semantics."""
+"""Normalisation layers: LayerNorm, BatchNorm1d/2d, GroupNorm, RMSNorm, with PyTorch's
+semantics."""
 
 from __future__ import annotations
 
@@ -53,13 +54,14 @@ class LayerNorm(Module):
         )
 
 
-class BatchNorm1d(Module):
-    """Normalise each feature (channel) over the batch, for input (N, C) or (N, C, L).
+class _BatchNorm(Module):
+    """Normalise each channel (dim 1) over the batch and any spatial dimensions.
 
     Training: batch statistics normalise; running_mean and running_var follow them with
     ``running = (1 - momentum) running + momentum * batch`` (unbiased variance), and
     num_batches_tracked counts the updates (momentum=None averages over all batches).
-    Evaluation: the running statistics normalise.
+    Evaluation: the running statistics normalise. Subclasses only say which input shapes
+    they accept (``_check_input``).
     """
 
     def __init__(
@@ -97,12 +99,11 @@ class BatchNorm1d(Module):
             init.ones_(self.running_var)
             self.num_batches_tracked.data[...] = 0
 
+    def _check_input(self, x: Tensor) -> None:
+        raise NotImplementedError
+
     def forward(self, x: Tensor) -> Tensor:
-        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
-            raise ValueError(
-                f"BatchNorm1d({self.num_features}) expects input (N, {self.num_features}) or "
-                f"(N, {self.num_features}, L), got {x.shape}"
-            )
+        self._check_input(x)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -125,3 +126,26 @@ class BatchNorm1d(Module):
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
             f"affine={self.affine}, track_running_stats={self.track_running_stats}"
         )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Normalise each feature (channel) over the batch, for input (N, C) or (N, C, L)."""
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.ndim not in (2, 3) or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"BatchNorm1d({self.num_features}) expects input (N, {self.num_features}) or "
+                f"(N, {self.num_features}, L), got {x.shape}"
+            )
+
+
+class BatchNorm2d(_BatchNorm):
+    """Normalise each channel over the batch and both spatial dimensions, for images
+    (N, C, H, W): statistics over (N, H, W), one mean and variance per channel."""
+
+    def _check_input(self, x: Tensor) -> None:
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(
+                f"BatchNorm2d({self.num_features}) expects input (N, {self.num_features}, H, W), "
+                f"got {x.shape}; for (N, C) or (N, C, L) use BatchNorm1d"
+            )
