@@ -28,7 +28,7 @@ from glassnet.nn.loss import (
     SmoothL1Loss,
 )
 from glassnet.nn.module import Module
-from glassnet.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from glassnet.nn.norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm, RMSNorm
 from glassnet.nn.parameter import Parameter
 from glassnet.nn.pool import (
     AdaptiveAvgPool1d,
@@ -56,6 +56,7 @@ __all__ = [
     "Dropout",
     "Embedding",
     "Flatten",
+    "GroupNorm",
     "HuberLoss",
     "Identity",
     "KLDivLoss",
@@ -72,6 +73,7 @@ __all__ = [
     "ModuleList",
     "NLLLoss",
     "Parameter",
+    "RMSNorm",
     "ReLU",
     "Sequential",
     "SiLU",

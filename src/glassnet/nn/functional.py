@@ -66,6 +66,7 @@ __all__ = [
     "elu",
     "embedding",
     "gelu",
+    "group_norm",
     "huber_loss",
     "kl_div",
     "l1_loss",
@@ -79,6 +80,7 @@ __all__ = [
     "nll_loss",
     "one_hot",
     "relu",
+    "rms_norm",
     "sigmoid",
     "silu",
     "smooth_l1_loss",
@@ -189,6 +191,58 @@ def batch_norm(
         y = y * weight.reshape(view)
     if bias is not None:
         y = y + bias.reshape(view)
+    return y
+
+
+def group_norm(
+    input: Tensor,  # noqa: A002
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Split the channels (dim 1) of each sample into ``num_groups`` groups and normalise
+    each group over its channels and spatial positions, then scale and shift per channel.
+
+    A composition: reshape to (N, G, -1) so each group is one row, Normalize over that row,
+    reshape back; the per-sample statistics make it independent of the batch size.
+    """
+    if input.ndim < 2 or input.shape[1] % num_groups != 0:
+        raise ValueError(
+            f"group_norm: expects input (N, C, *) with C divisible by num_groups={num_groups}, "
+            f"got {input.shape}; pick num_groups dividing the channel count"
+        )
+    n, channels = input.shape[0], input.shape[1]
+    y = Normalize.apply(input.reshape(n, num_groups, -1), (2,), eps).reshape(input.shape)
+    view = (1, channels) + (1,) * (input.ndim - 2)
+    if weight is not None:
+        y = y * weight.reshape(view)
+    if bias is not None:
+        y = y + bias.reshape(view)
+    return y
+
+
+def rms_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape: Any,
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """Divide by the root mean square over the last ``len(normalized_shape)`` dimensions:
+    ``x / sqrt(mean(x^2) + eps) * weight``; no centring and no bias.
+
+    ``eps=None`` means ``np.finfo(input.dtype).eps``, as in PyTorch. A composition of
+    elementwise ops and a mean, so their backwards give the gradient.
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    check_normalized_shape("rms_norm:", input, shape)
+    if eps is None:
+        eps = float(np.finfo(input.dtype).eps)
+    dims = tuple(range(input.ndim - len(shape), input.ndim))
+    # eps inside the root keeps an all-zero row finite (0 / sqrt(eps) = 0)
+    y = input / ((input * input).mean(dims, keepdim=True) + eps).sqrt()
+    if weight is not None:
+        y = y * weight
     return y
 
 

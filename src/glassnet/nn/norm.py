@@ -149,3 +149,87 @@ class BatchNorm2d(_BatchNorm):
                 f"BatchNorm2d({self.num_features}) expects input (N, {self.num_features}, H, W), "
                 f"got {x.shape}; for (N, C) or (N, C, L) use BatchNorm1d"
             )
+
+
+class GroupNorm(Module):
+    """Normalise each sample over groups of channels (and all spatial positions), then
+    scale and shift per channel. Input (N, C, *); C must be divisible by num_groups.
+
+    num_groups=1 normalises each whole sample (like LayerNorm over (C, *)); num_groups=C
+    normalises each channel on its own (instance norm). No running statistics.
+    """
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        bias: bool = True,
+        *,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        if num_channels % num_groups != 0:
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                f"({num_groups}); pick num_groups dividing the channel count"
+            )
+        self.num_groups, self.num_channels, self.eps = num_groups, num_channels, eps
+        self.affine, self.with_bias = affine, affine and bias
+        dtype = np.float32 if dtype is None else dtype
+        self.register_parameter(
+            "weight", Parameter(np.ones(num_channels, dtype=dtype)) if affine else None
+        )
+        self.register_parameter(
+            "bias", Parameter(np.zeros(num_channels, dtype=dtype)) if self.with_bias else None
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(
+                f"GroupNorm({self.num_groups}, {self.num_channels}) expects input "
+                f"(N, {self.num_channels}, *), got {x.shape}"
+            )
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.with_bias}"
+        )
+
+
+class RMSNorm(Module):
+    """Divide each sample by its root mean square over the last dimensions, then scale:
+    ``y = x / sqrt(mean(x^2) + eps) * weight``. No centring and no bias, unlike LayerNorm.
+
+    ``eps=None`` uses the machine epsilon of the input's dtype, as PyTorch does.
+    """
+
+    def __init__(
+        self,
+        normalized_shape: int | tuple[int, ...],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        *,
+        dtype: Any = None,
+    ) -> None:
+        super().__init__()
+        shape = (
+            (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        )
+        self.normalized_shape, self.eps = shape, eps
+        self.elementwise_affine = elementwise_affine
+        dtype = np.float32 if dtype is None else dtype
+        weight = Parameter(np.ones(shape, dtype=dtype)) if elementwise_affine else None
+        self.register_parameter("weight", weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        F.check_normalized_shape(f"RMSNorm({self.normalized_shape})", x, self.normalized_shape)
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
