@@ -15,7 +15,15 @@ from glassnet.nn.activation import (
 )
 from glassnet.nn.container import ModuleDict, ModuleList, Sequential
 from glassnet.nn.conv import Conv1d, Conv2d
-from glassnet.nn.layers import Dropout, Embedding, Flatten, Identity, Linear
+from glassnet.nn.layers import (
+    Dropout,
+    Dropout2d,
+    Embedding,
+    Flatten,
+    Identity,
+    Linear,
+    Unflatten,
+)
 from glassnet.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -54,6 +62,7 @@ __all__ = [
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
+    "Dropout2d",
     "Embedding",
     "Flatten",
     "GroupNorm",
@@ -82,6 +91,7 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "Unflatten",
     "functional",
     "init",
     "utils",

@@ -63,6 +63,7 @@ __all__ = [
     "conv2d",
     "cross_entropy",
     "dropout",
+    "dropout2d",
     "elu",
     "embedding",
     "gelu",
@@ -108,6 +109,34 @@ def dropout(
     if p == 1.0:
         return input * 0.0
     keep = resolve_generator(generator).random(input.shape) >= p
+    mask = keep.astype(input.dtype) / np.asarray(1 - p, dtype=input.dtype)
+    return elementwise.mul(input, Tensor._make(mask))
+
+
+def dropout2d(
+    input: Tensor,  # noqa: A002 - PyTorch's name
+    p: float = 0.5,
+    training: bool = True,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """Channel dropout for (N, C, H, W): zero each whole channel (feature map) with
+    probability p and scale the kept ones by 1/(1-p); the identity when not training.
+
+    Neighbouring pixels of a feature map are strongly correlated, so zeroing single pixels
+    regularises little; dropping whole maps does. One mask value per (sample, channel).
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p}")
+    if input.ndim != 4:
+        raise ValueError(
+            f"dropout2d: expects input (N, C, H, W), got {input.shape}; "
+            f"add a batch dimension with x.unsqueeze(0) for a single image"
+        )
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * 0.0
+    keep = resolve_generator(generator).random(input.shape[:2] + (1, 1)) >= p
     mask = keep.astype(input.dtype) / np.asarray(1 - p, dtype=input.dtype)
     return elementwise.mul(input, Tensor._make(mask))
 

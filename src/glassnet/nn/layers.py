@@ -115,6 +115,54 @@ class Dropout(Module):
         return f"p={self.p}"
 
 
+class Dropout2d(Module):
+    """Channel dropout for (N, C, H, W) in training mode: zero whole channels with
+    probability p and scale the kept ones by 1/(1-p); the identity in eval mode."""
+
+    def __init__(self, p: float = 0.5, *, generator: np.random.Generator | None = None) -> None:
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout2d: p must be a probability in [0, 1], got {p}")
+        self.p = p
+        self.generator = generator
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.dropout2d(x, self.p, self.training, self.generator)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Unflatten(Module):
+    """Split dimension ``dim`` into ``unflattened_size``: the inverse of Flatten, e.g.
+    Unflatten(1, (16, 7, 7)) turns (N, 784) into (N, 16, 7, 7). One -1 may be inferred."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        dim = self.dim + x.ndim if self.dim < 0 else self.dim
+        if not 0 <= dim < x.ndim:
+            raise ValueError(
+                f"Unflatten: dim {self.dim} is out of range for input of shape {x.shape}; "
+                f"use a dim in [{-x.ndim}, {x.ndim - 1}]"
+            )
+        known = int(np.prod([s for s in self.unflattened_size if s != -1]))
+        size = x.shape[dim]
+        if (-1 in self.unflattened_size and size % max(known, 1)) or (
+            -1 not in self.unflattened_size and known != size
+        ):
+            raise ValueError(
+                f"Unflatten: cannot split dimension {self.dim} of size {size} into "
+                f"{self.unflattened_size}; the sizes must multiply to {size}"
+            )
+        return x.reshape(*x.shape[:dim], *self.unflattened_size, *x.shape[dim + 1 :])
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
 class Embedding(Module):
     """A lookup table: integer indices of any shape -> rows of ``weight`` (N(0, 1) at start)."""
 
