@@ -141,6 +141,11 @@ def dropout2d(
     return elementwise.mul(input, Tensor._make(mask))
 
 
+def as_shape(normalized_shape: int | Any) -> tuple[int, ...]:
+    """``normalized_shape`` as a tuple: PyTorch takes an int or a sequence of ints."""
+    return (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+
+
 def check_normalized_shape(place: str, x: Tensor, normalized_shape: tuple[int, ...]) -> None:
     """The last dims of ``x`` must be ``normalized_shape``; else an error naming ``place``."""
     if tuple(x.shape[-len(normalized_shape) :]) != normalized_shape:
@@ -159,7 +164,7 @@ def layer_norm(
 ) -> Tensor:
     """Normalise over the last ``len(normalized_shape)`` dimensions of each sample, then
     scale by ``weight`` and shift by ``bias``."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = as_shape(normalized_shape)
     check_normalized_shape("layer_norm:", input, shape)
     axes = tuple(range(input.ndim - len(shape), input.ndim))
     y = Normalize.apply(input, axes, eps)
@@ -216,6 +221,12 @@ def batch_norm(
         y = (input - Tensor._make(running_mean.data.reshape(view))) * Tensor._make(
             scale.reshape(view)
         )
+    return _per_channel_affine(y, weight, bias)
+
+
+def _per_channel_affine(y: Tensor, weight: Tensor | None, bias: Tensor | None) -> Tensor:
+    """y * weight + bias with one weight and bias per channel (dim 1), for (N, C, *) input."""
+    view = (1, y.shape[1]) + (1,) * (y.ndim - 2)
     if weight is not None:
         y = y * weight.reshape(view)
     if bias is not None:
@@ -241,14 +252,9 @@ def group_norm(
             f"group_norm: expects input (N, C, *) with C divisible by num_groups={num_groups}, "
             f"got {input.shape}; pick num_groups dividing the channel count"
         )
-    n, channels = input.shape[0], input.shape[1]
+    n = input.shape[0]
     y = Normalize.apply(input.reshape(n, num_groups, -1), (2,), eps).reshape(input.shape)
-    view = (1, channels) + (1,) * (input.ndim - 2)
-    if weight is not None:
-        y = y * weight.reshape(view)
-    if bias is not None:
-        y = y + bias.reshape(view)
-    return y
+    return _per_channel_affine(y, weight, bias)
 
 
 def rms_norm(
@@ -263,7 +269,7 @@ def rms_norm(
     ``eps=None`` means ``np.finfo(input.dtype).eps``, as in PyTorch. A composition of
     elementwise ops and a mean, so their backwards give the gradient.
     """
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = as_shape(normalized_shape)
     check_normalized_shape("rms_norm:", input, shape)
     if eps is None:
         eps = float(np.finfo(input.dtype).eps)
