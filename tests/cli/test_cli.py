@@ -469,3 +469,18 @@ def test_predict_compares_csv_column_names_with_training(tmp_path) -> None:
     same = glassnet("predict", out, "--input", train).stdout
     shuffled = write("shuffled.csv", ["c", "a", "b", "y"], [2, 0, 1])
     assert glassnet("predict", out, "--input", shuffled).stdout == same
+
+
+def test_explain_takes_a_family_name_and_prints_the_op_that_holds_its_derivation():
+    from glassnet.inspect.explain import ALIASES, OPS
+
+    for alias, name in ALIASES.items():
+        assert name in OPS, f"alias {alias!r} points at unregistered op {name!r}"
+    out = subprocess.run(
+        [sys.executable, "-m", "glassnet", "explain", "conv"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.startswith("conv is computed by glassnet.ops.conv.Conv")
+    assert "def backward" in out

@@ -31,14 +31,15 @@ def add_parsers(sub: Any) -> None:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from glassnet.inspect.explain import OPS, explain, list_ops
+    from glassnet.inspect.explain import ALIASES, OPS, explain, list_ops, resolve
 
     if args.op is None:
         print(list_ops())
         return 0
-    if args.op.lower() not in OPS:
+    if resolve(args.op) is None:
+        known = [*OPS, *ALIASES]
         raise UsageError(
-            f"unknown op {args.op!r}{did_you_mean(args.op.lower(), OPS)}; run 'glassnet "
+            f"unknown op {args.op!r}{did_you_mean(args.op.lower(), known)}; run 'glassnet "
             "explain' for the list"
         )
     print(explain(args.op))

@@ -10,10 +10,20 @@ from glassnet.ops.registry import OPS as _REGISTRY
 # name users call -> the Function that implements it (from the one op registry)
 OPS = {name: op.function for name, op in _REGISTRY.items()}
 
+# everyday names of a family -> the registered op whose Function holds its derivation
+ALIASES: dict[str, str] = {"conv": "conv2d", "convolution": "conv2d"}
+
+
+def resolve(op: str) -> str | None:
+    """The registered name ``op`` stands for (itself or an alias), or None if unknown."""
+    key = op.strip().lower()
+    key = ALIASES.get(key, key)
+    return key if key in OPS else None
+
 
 def _function(op: str) -> type:
-    key = op.strip().lower()
-    if key not in OPS:
+    key = resolve(op)
+    if key is None:
         raise ValueError(f"explain: unknown op {op!r}; known ops: {', '.join(sorted(OPS))}")
     return OPS[key]
 
