@@ -1225,3 +1225,58 @@ for _f, _shape, _size in _ADAPTIVE:
         [_shape],
         lambda x, f=_f, o=_size: getattr(_torch().nn.functional, f)(x, o),
     )
+
+
+# ------------------------------------------------------------------ attention
+def _attention_ref(q, k, v, mask=None, scale=None):
+    """softmax(q k^T scale + mask) v by its definition, one query row at a time; a boolean
+    mask (True = may attend) drops the keys it forbids from that row's softmax."""
+    scale = 1 / math.sqrt(q.shape[-1]) if scale is None else scale
+    batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
+    q, k, v = (np.broadcast_to(a, batch + a.shape[-2:]) for a in (q, k, v))
+    if mask is None:
+        mask = np.zeros((q.shape[-2], k.shape[-2]))
+    mask = np.broadcast_to(mask, batch + (q.shape[-2], k.shape[-2]))
+    out = np.zeros(batch + (q.shape[-2], v.shape[-1]))
+    for b in np.ndindex(*batch):
+        for i in range(q.shape[-2]):
+            m = mask[b][i]
+            allowed = m if m.dtype == bool else np.ones_like(m, dtype=bool)
+            add = np.zeros(m.shape) if m.dtype == bool else m
+            scores = np.array([q[b][i] @ k[b][j] * scale + add[j] for j in range(k.shape[-2])])
+            w = np.where(allowed, np.exp(scores - scores[allowed].max()), 0.0)
+            out[b][i] = (w / w.sum()) @ v[b]
+    return out
+
+
+_CAUSAL = np.tril(np.ones((3, 5), dtype=bool))  # query i sees keys 0..i, top-left aligned
+_KEYS_ALLOWED = np.array([[[[True] * 5, [True, False, True, False, True], [False] * 4 + [True]]]])
+_ATTENTIONS = [
+    ("sdpa", [(2, 3, 4), (2, 5, 4), (2, 5, 6)], {}, {}),
+    ("sdpa heads, broadcast batch", [(2, 2, 3, 4), (1, 2, 5, 4), (2, 1, 5, 3)], {}, {}),
+    ("sdpa unbatched, scale 0.3", [(3, 4), (5, 4), (5, 2)], dict(scale=0.3), dict(scale=0.3)),
+    ("sdpa is_causal", [(2, 3, 4), (2, 5, 4), (2, 5, 6)], dict(is_causal=True), {"mask": _CAUSAL}),
+    (
+        "sdpa boolean mask (1, 1, L, S)",
+        [(2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 3)],
+        dict(attn_mask=_KEYS_ALLOWED),
+        {"mask": _KEYS_ALLOWED},
+    ),
+]
+for _name, _shapes, _kw, _ref_kw in _ATTENTIONS:
+    spec(
+        _name,
+        lambda q, k, v, kw=_kw: gn.nn.functional.scaled_dot_product_attention(q, k, v, **kw),
+        lambda q, k, v, kw=_ref_kw: _attention_ref(q, k, v, **kw),
+        _shapes,
+        lambda q, k, v, kw=_kw: _torch().nn.functional.scaled_dot_product_attention(
+            q, k, v, **{n: _torch().from_numpy(a) if n == "attn_mask" else a for n, a in kw.items()}
+        ),
+    )
+spec(
+    "sdpa float mask, its gradient too",
+    lambda q, k, v, m: gn.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
+    lambda q, k, v, m: _attention_ref(q, k, v, mask=m),
+    [(2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 3), (2, 1, 3, 5)],
+    lambda q, k, v, m: _torch().nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
+)

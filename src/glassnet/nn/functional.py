@@ -26,6 +26,7 @@ from glassnet.ops.activation import (
     softplus,
     tanh,
 )
+from glassnet.ops.attention import scaled_dot_product_attention
 from glassnet.ops.conv import conv1d, conv2d
 from glassnet.ops.embedding import embedding
 from glassnet.ops.linalg import linear
@@ -82,6 +83,7 @@ __all__ = [
     "one_hot",
     "relu",
     "rms_norm",
+    "scaled_dot_product_attention",
     "sigmoid",
     "silu",
     "smooth_l1_loss",

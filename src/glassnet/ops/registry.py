@@ -19,6 +19,7 @@ import numpy as np
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops import (
     activation,
+    attention,
     conv,
     elementwise,
     embedding,
@@ -228,4 +229,16 @@ _op(
     pool.AvgPool,
     lambda x: pool.avg_pool2d(x, 3, stride=(1, 2), padding=1, count_include_pad=False),
     (2, 2, 5, 6),
+)
+
+# ------------------------------------------------------------------ attention
+# a float mask that is an input too (its gradient is dS), and keys longer than queries
+_op(
+    "scaled_dot_product_attention",
+    attention.ScaledDotProductAttention,
+    lambda q, k, v, m: attention.scaled_dot_product_attention(q, k, v, attn_mask=m),
+    (2, 3, 4),
+    (2, 5, 4),
+    (2, 5, 3),
+    (3, 5),
 )
