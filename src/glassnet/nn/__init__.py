@@ -13,6 +13,7 @@ from glassnet.nn.activation import (
     Softplus,
     Tanh,
 )
+from glassnet.nn.attention import MultiheadAttention
 from glassnet.nn.container import ModuleDict, ModuleList, Sequential
 from glassnet.nn.conv import Conv1d, Conv2d
 from glassnet.nn.layers import (
@@ -45,6 +46,12 @@ from glassnet.nn.pool import (
     AvgPool2d,
     MaxPool1d,
     MaxPool2d,
+)
+from glassnet.nn.transformer import (
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
 )
 
 __all__ = [
@@ -80,6 +87,7 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "Parameter",
     "RMSNorm",
@@ -91,6 +99,10 @@ __all__ = [
     "Softmax",
     "Softplus",
     "Tanh",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "Unflatten",
     "functional",
     "init",
