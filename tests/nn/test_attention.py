@@ -150,3 +150,12 @@ def test_bad_inputs_name_the_fix(shapes, kwargs, words: str) -> None:
 def test_heads_must_divide_the_width() -> None:
     with pytest.raises(ValueError, match="divisible by num_heads"):
         gn.nn.MultiheadAttention(10, 3)
+
+
+def test_batch_first_key_and_value_lengths_are_checked() -> None:
+    m = gn.nn.MultiheadAttention(8, 2, batch_first=True)
+    q, k, v = (gn.zeros(s) for s in [(2, 3, 8), (2, 5, 8), (2, 4, 8)])
+    with pytest.raises(ValueError, match="same length"):
+        m(q, k, v)
+    out, w = m(q, k, k)
+    assert out.shape == (2, 3, 8) and w.shape == (2, 3, 5)

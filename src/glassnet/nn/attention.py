@@ -197,7 +197,7 @@ class MultiheadAttention(Module):
                     f"got {query.shape}, {key.shape}, {value.shape}; {hint} if the layout "
                     "is the other one"
                 )
-        s = -3 if query.ndim == 3 and self.batch_first else -2 if query.ndim == 2 else 0
+        s = 1 if query.ndim == 3 and self.batch_first else 0  # where the length is
         if key.shape[s] != value.shape[s]:
             raise ValueError(
                 f"{place}: key and value must have the same length, got {key.shape} and "
