@@ -17,11 +17,17 @@ def _qkv(rng, shapes, dtype=np.float64):
 
 
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-9), (np.float32, 1e-5)])
-@pytest.mark.parametrize("kind", ["none", "bool", "float", "causal"])
+@pytest.mark.parametrize(
+    "kind", ["none", "bool", "float", "causal", "broadcast batch", "unbatched, scale"]
+)
 def test_values_and_gradients_match_pytorch(kind: str, dtype, tol: float) -> None:
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(0)
-    q, k, v = _qkv(rng, [(2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 5)], dtype)
+    shapes = {
+        "broadcast batch": [(2, 1, 4, 8), (1, 3, 6, 8), (2, 3, 6, 5)],
+        "unbatched, scale": [(4, 8), (6, 8), (6, 5)],
+    }.get(kind, [(2, 3, 4, 8), (2, 3, 6, 8), (2, 3, 6, 5)])
+    q, k, v = _qkv(rng, shapes, dtype)
     kw_ours: dict = {}
     kw_theirs: dict = {}
     mask_ours = mask_theirs = None
@@ -36,6 +42,8 @@ def test_values_and_gradients_match_pytorch(kind: str, dtype, tol: float) -> Non
         kw_ours["attn_mask"], kw_theirs["attn_mask"] = mask_ours, mask_theirs
     elif kind == "causal":
         kw_ours["is_causal"] = kw_theirs["is_causal"] = True
+    elif kind == "unbatched, scale":
+        kw_ours["scale"] = kw_theirs["scale"] = 0.3
     ours = [gn.tensor(a, requires_grad=True) for a in (q, k, v)]
     theirs = [torch.tensor(a, requires_grad=True) for a in (q, k, v)]
     out = F.scaled_dot_product_attention(*ours, **kw_ours)
