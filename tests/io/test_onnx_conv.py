@@ -114,6 +114,17 @@ LAYERS = {
         ),
         (3, 5, 6),
     ),
+    "reflect padding by index_select, then Conv2d": (
+        lambda: Functional(
+            lambda m, x: m.conv(
+                gn.index_select(
+                    gn.index_select(x, 2, gn.tensor([1, 0, 1, 2, 3, 4, 3])), 3, gn.tensor([2, 1, 0])
+                )
+            ),
+            nn.Conv2d(3, 4, 2),
+        ),
+        (3, 5, 3),
+    ),
 }
 
 

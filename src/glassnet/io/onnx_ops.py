@@ -25,7 +25,17 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops import activation, conv, elementwise, linalg, norm, pool, reduce, shape
+from glassnet.ops import (
+    activation,
+    conv,
+    elementwise,
+    indexing,
+    linalg,
+    norm,
+    pool,
+    reduce,
+    shape,
+)
 from glassnet.ops.embedding import EmbeddingLookup
 
 
@@ -236,6 +246,15 @@ def _permute(b: Builder, op: Op) -> str:
 @emits(EmbeddingLookup)
 def _embedding(b: Builder, op: Op) -> str:
     return b.node("Gather", [b.value(op.args[0]), b.value(op.args[1])], axis=0)
+
+
+@emits(indexing.IndexSelect)
+def _index_select(b: Builder, op: Op) -> str:
+    """Slices picked by index along a dim (how padding_mode 'reflect', 'replicate' and
+    'circular' pad a conv's input): ONNX's Gather."""
+    x, index, dim = op.args[:3]
+    indices = b.constant(np.asarray(index, np.int64), "indices")
+    return b.node("Gather", [b.value(x), indices], axis=int(dim))
 
 
 @emits(elementwise.Cast)
