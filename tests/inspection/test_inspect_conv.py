@@ -43,7 +43,7 @@ def test_monitor_counts_the_dead_filters_of_a_conv_relu() -> None:
     bias = model[0].bias.data
     bias[[0, 2, 5]] = -100.0  # forced dead: no input here reaches +100
     bias[[1, 3]] = 100.0  # forced alive
-    monitor = gn.inspect.Monitor(model)
+    monitor = gn.inspect.Monitor(model, histograms=True)
     x = np.random.default_rng(0).uniform(-1, 1, (6, 3, 7, 7)).astype(np.float32)
     _train_step(model, monitor, x)
     relu = np.maximum(_conv_by_hand(x, model[0].weight.data, bias, 1), 0)
@@ -115,7 +115,8 @@ def test_conv1d_units_are_channels_and_linear_units_are_features() -> None:
 
 def test_monitor_histogram_skips_non_finite_values() -> None:
     model = nn.Sequential(nn.Conv2d(1, 2, 1), nn.ReLU())
-    monitor = gn.inspect.Monitor(model)
+    assert not gn.inspect.Monitor(model).histograms  # off unless asked for
+    monitor = gn.inspect.Monitor(model, histograms=True)
     x = np.ones((2, 1, 3, 3), np.float32)
     x[0, 0, 0, 0] = np.nan
     model(gn.tensor(x))

@@ -54,8 +54,9 @@ class Monitor:
     name (``"1"``, ``"0.weight"``, as ``named_modules`` and ``named_parameters`` give
     them); ``report`` and ``warnings`` name a layer by its path and type
     (``1 ReLU()``, ``0 Linear(64, 256)``), as ``print(model)`` shows it.
-    ``histograms[path]`` is the latest training batch's (counts, bin edges) of that layer's
-    outputs, any shape (``np.histogram`` with ``HISTOGRAM_BINS`` bins).
+    With ``histograms=True``, ``histograms[path]`` is the latest training batch's (counts,
+    bin edges) of that layer's outputs, of any shape (``np.histogram``, ``HISTOGRAM_BINS``
+    bins); off by default, since on a conv's output it costs about as much as the layer.
 
     A ReLU's units are the features of the last dimension after a Linear layer, and the
     channels (dim 1) after a convolution: whichever of the two ran last in the forward
@@ -64,10 +65,12 @@ class Monitor:
 
     Args:
         model: the network to watch (its activation modules, Linear and Conv layers).
+        histograms: also keep a histogram of each watched layer's outputs.
     """
 
-    def __init__(self, model: Module) -> None:
+    def __init__(self, model: Module, histograms: bool = False) -> None:
         self.model = model
+        self.keep_histograms = histograms
         self.activations: dict[str, list[dict[str, float]]] = {}
         self.gradients: dict[str, list[float]] = {}
         self.updates: dict[str, list[float]] = {}
@@ -101,8 +104,10 @@ class Monitor:
                 return  # evaluation passes would mix other data into the training picture
             y = output.data
             stats = {"mean": float(y.mean()), "std": float(y.std())}
-            finite = np.isfinite(y)  # np.histogram refuses NaN and inf; the mean shows them
-            self.histograms[name] = np.histogram(y if finite.all() else y[finite], HISTOGRAM_BINS)
+            if self.keep_histograms:
+                finite = np.isfinite(y)  # np.histogram refuses NaN and inf; the mean shows them
+                values = y if finite.all() else y[finite]
+                self.histograms[name] = np.histogram(values, HISTOGRAM_BINS)
             if isinstance(module, act.ReLU):
                 self.units[name], axes = self._units(y)
                 stats["dead"] = float((y == 0).all(axis=axes).mean())
