@@ -92,9 +92,10 @@ def test_from_torch_of_a_torch_built_model() -> None:
 def test_unsupported_layers_are_named() -> None:
     torch = pytest.importorskip("torch")
     with pytest.raises(
-        TypeError, match="cannot convert Conv1d from PyTorch; supported layers: BatchNorm1d"
+        TypeError,
+        match="cannot convert PixelShuffle from PyTorch; supported layers: AdaptiveAvgPool1d",
     ):
-        gn.interop.from_torch(torch.nn.Sequential(torch.nn.Conv1d(1, 1, 3)))
+        gn.interop.from_torch(torch.nn.Sequential(torch.nn.PixelShuffle(2)))
 
     class Custom(nn.Module):
         def forward(self, x):

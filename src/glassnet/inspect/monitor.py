@@ -1,12 +1,14 @@
 """``gn.inspect.Monitor``: what the layers of a network are doing while it trains.
 
-Per activation layer: the mean and standard deviation of its outputs, the fraction of
-dead ReLU units (zero for every sample of a batch: they pass no gradient for it, and a
-unit that stays dead on every batch never recovers unless the layers below change) and of
-saturated sigmoid / tanh units (flat ends: their gradient vanishes). Per parameter: the
-gradient norm and the update-to-weight ratio of each step (about 1e-3 is a common rule of
-thumb for plain SGD; much larger suggests the learning rate is too high, much smaller too
-low).
+Per activation layer: the mean and standard deviation of its outputs, a histogram of them,
+the fraction of dead ReLU units (zero for every sample of a batch: they pass no gradient
+for it, and a unit that stays dead on every batch never recovers unless the layers below
+change) and of saturated sigmoid / tanh units (flat ends: their gradient vanishes). After
+a convolution a unit is a filter (an output channel): it is dead when its ReLU output is
+zero at every position of every sample, so the fraction is of the conv's channels.
+Per parameter: the gradient norm and the update-to-weight ratio of each step (about 1e-3
+is a common rule of thumb for plain SGD; much larger suggests the learning rate is too
+high, much smaller too low).
 """
 
 from __future__ import annotations
@@ -18,12 +20,16 @@ import numpy as np
 
 from glassnet._pyplot import pyplot
 from glassnet.nn import activation as act
+from glassnet.nn.conv import Conv1d, Conv2d
 from glassnet.nn.layers import Linear
 from glassnet.nn.module import Module
 
-_WATCHED = (act.ReLU, act.LeakyReLU, act.GELU, act.SiLU, act.ELU, act.Sigmoid, act.Tanh, Linear)
+_ACTIVATIONS = (act.ReLU, act.LeakyReLU, act.GELU, act.SiLU, act.ELU, act.Sigmoid, act.Tanh)
+_CONVS = (Conv1d, Conv2d)
+_WATCHED = (*_ACTIVATIONS, Linear, *_CONVS)
 DEAD_WARNING = 0.5
 SATURATION_WARNING = 0.5
+HISTOGRAM_BINS = 30
 
 
 def layer_label(path: str, module: Module) -> str:
@@ -31,6 +37,9 @@ def layer_label(path: str, module: Module) -> str:
     shows them (``0 Linear(64, 256)``, ``encoder.1 ReLU()``)."""
     if isinstance(module, Linear):
         summary = f"Linear({module.in_features}, {module.out_features})"
+    elif isinstance(module, _CONVS):
+        kernel = module.kernel_size[0] if len(set(module.kernel_size)) == 1 else module.kernel_size
+        summary = f"{type(module).__name__}({module.in_channels}, {module.out_channels}, {kernel})"
     else:
         text = repr(module)
         summary = text if "\n" not in text and len(text) <= 32 else type(module).__name__
@@ -45,18 +54,31 @@ class Monitor:
     name (``"1"``, ``"0.weight"``, as ``named_modules`` and ``named_parameters`` give
     them); ``report`` and ``warnings`` name a layer by its path and type
     (``1 ReLU()``, ``0 Linear(64, 256)``), as ``print(model)`` shows it.
+    With ``histograms=True``, ``histograms[path]`` is the latest training batch's (counts,
+    bin edges) of that layer's outputs, of any shape (``np.histogram``, ``HISTOGRAM_BINS``
+    bins); off by default, since on a conv's output it costs about as much as the layer.
+
+    A ReLU's units are the features of the last dimension after a Linear layer, and the
+    channels (dim 1) after a convolution: whichever of the two ran last in the forward
+    pass decides (with neither, a 4-D output is taken as (N, C, H, W)). ``units[path]``
+    says which (``"units"`` or ``"filters"``).
 
     Args:
-        model: the network to watch (its activation modules and Linear layers).
+        model: the network to watch (its activation modules, Linear and Conv layers).
+        histograms: also keep a histogram of each watched layer's outputs.
     """
 
-    def __init__(self, model: Module) -> None:
+    def __init__(self, model: Module, histograms: bool = False) -> None:
         self.model = model
+        self.keep_histograms = histograms
         self.activations: dict[str, list[dict[str, float]]] = {}
         self.gradients: dict[str, list[float]] = {}
         self.updates: dict[str, list[float]] = {}
         self._previous: dict[str, np.ndarray] | None = None
         self.labels: dict[str, str] = {}
+        self.histograms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self.units: dict[str, str] = {}
+        self._channels_first: bool | None = None  # did a conv (True) or Linear run last?
         self._handles = []
         for name, module in model.named_modules():
             if isinstance(module, _WATCHED):
@@ -64,19 +86,35 @@ class Monitor:
                 self.labels[name] = layer_label(name, module)
                 self._handles.append(module.register_forward_hook(self._hook(name)))
 
+    def _units(self, y: np.ndarray) -> tuple[str, tuple[int, ...]]:
+        """What a ReLU's unit is, and the axes it is one value along: a filter (every axis
+        but the channels, dim 1) after a conv, a feature (every axis but the last) else."""
+        channels_first = self._channels_first
+        if channels_first is None:
+            channels_first = y.ndim == 4
+        if channels_first and y.ndim >= 3:
+            return "filters", (0, *range(2, y.ndim))
+        return "units", tuple(range(y.ndim - 1))
+
     def _hook(self, name: str):
         def record(module: Module, inputs: Any, output: Any) -> None:
+            if isinstance(module, (Linear, *_CONVS)):
+                self._channels_first = isinstance(module, _CONVS)
             if not module.training:
                 return  # evaluation passes would mix other data into the training picture
             y = output.data
-            units = y.reshape(-1, y.shape[-1]) if y.ndim > 1 else y.reshape(1, -1)
             stats = {"mean": float(y.mean()), "std": float(y.std())}
+            if self.keep_histograms:
+                finite = np.isfinite(y)  # np.histogram refuses NaN and inf; the mean shows them
+                values = y if finite.all() else y[finite]
+                self.histograms[name] = np.histogram(values, HISTOGRAM_BINS)
             if isinstance(module, act.ReLU):
-                stats["dead"] = float((units == 0).all(axis=0).mean())
+                self.units[name], axes = self._units(y)
+                stats["dead"] = float((y == 0).all(axis=axes).mean())
             elif isinstance(module, act.Sigmoid):
-                stats["saturated"] = float(((units < 0.01) | (units > 0.99)).mean())
+                stats["saturated"] = float(((y < 0.01) | (y > 0.99)).mean())
             elif isinstance(module, act.Tanh):
-                stats["saturated"] = float((np.abs(units) > 0.99).mean())
+                stats["saturated"] = float((np.abs(y) > 0.99).mean())
             self.activations[name].append(stats)
 
         return record
@@ -128,9 +166,14 @@ class Monitor:
         found = []
         for name, stats in self.latest(window).items():
             if stats.get("dead", 0) > DEAD_WARNING:
+                what = (
+                    "conv filters dead (zero at every position of every sample)"
+                    if self.units.get(name) == "filters"
+                    else "ReLU units dead"
+                )
                 found.append(
-                    f"layer {self.labels[name]}: {stats['dead']:.0%} of ReLU units dead; lower "
-                    "the learning rate or use LeakyReLU"
+                    f"layer {self.labels[name]}: {stats['dead']:.0%} of {what}; lower the "
+                    "learning rate or use LeakyReLU"
                 )
             if stats.get("saturated", 0) > SATURATION_WARNING:
                 found.append(

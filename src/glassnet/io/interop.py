@@ -50,44 +50,72 @@ def _pairs(torch: Any) -> list[tuple[type, Any]]:
         (nn.LayerNorm, t.LayerNorm),
         (nn.BatchNorm1d, t.BatchNorm1d),
         (nn.Embedding, t.Embedding),
+        (nn.Conv1d, t.Conv1d),
+        (nn.Conv2d, t.Conv2d),
+        (nn.MaxPool1d, t.MaxPool1d),
+        (nn.MaxPool2d, t.MaxPool2d),
+        (nn.AvgPool1d, t.AvgPool1d),
+        (nn.AvgPool2d, t.AvgPool2d),
+        (nn.AdaptiveAvgPool1d, t.AdaptiveAvgPool1d),
+        (nn.AdaptiveAvgPool2d, t.AdaptiveAvgPool2d),
+        (nn.BatchNorm2d, t.BatchNorm2d),
+        (nn.GroupNorm, t.GroupNorm),
+        (nn.RMSNorm, t.RMSNorm),
+        (nn.Dropout2d, t.Dropout2d),
+        (nn.Unflatten, t.Unflatten),
     ]
+
+
+# Constructor arguments per layer, (positional, keyword), read from the attributes of the
+# same names, which both libraries keep; "bias" means "has a bias" (the attribute holds the
+# parameter or None). A layer missing here is built with no arguments.
+_BATCH_NORM = (("num_features",), ("eps", "momentum", "affine", "track_running_stats"))
+_CONV = (
+    ("in_channels", "out_channels", "kernel_size"),
+    ("stride", "padding", "dilation", "groups", "bias", "padding_mode"),
+)
+_MAX_POOL = (("kernel_size",), ("stride", "padding", "dilation", "return_indices", "ceil_mode"))
+_AVG_POOL = (("kernel_size",), ("stride", "padding", "ceil_mode", "count_include_pad"))
+_ARGUMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Linear": (("in_features", "out_features"), ("bias",)),
+    "LeakyReLU": (("negative_slope",), ()),
+    "ELU": (("alpha",), ()),
+    "GELU": ((), ("approximate",)),
+    "Softplus": ((), ("beta", "threshold")),
+    "Softmax": ((), ("dim",)),
+    "LogSoftmax": ((), ("dim",)),
+    "Dropout": (("p",), ()),
+    "Dropout2d": (("p",), ()),
+    "Flatten": (("start_dim", "end_dim"), ()),
+    "Unflatten": (("dim", "unflattened_size"), ()),
+    "LayerNorm": (("normalized_shape",), ("eps", "elementwise_affine", "bias")),
+    "BatchNorm1d": _BATCH_NORM,
+    "BatchNorm2d": _BATCH_NORM,
+    "GroupNorm": (("num_groups", "num_channels"), ("eps", "affine", "bias")),
+    "RMSNorm": (("normalized_shape",), ("eps", "elementwise_affine")),
+    "Embedding": (("num_embeddings", "embedding_dim"), ("padding_idx",)),
+    "Conv1d": _CONV,
+    "Conv2d": _CONV,
+    "MaxPool1d": _MAX_POOL,
+    "MaxPool2d": _MAX_POOL,
+    "AvgPool1d": _AVG_POOL,
+    "AvgPool2d": (_AVG_POOL[0], (*_AVG_POOL[1], "divisor_override")),
+    "AdaptiveAvgPool1d": (("output_size",), ()),
+    "AdaptiveAvgPool2d": (("output_size",), ()),
+}
 
 
 def _layer_args(layer: Any) -> tuple[tuple, dict]:
     """Constructor arguments shared by a layer in both libraries (same attribute names)."""
-    name = type(layer).__name__
-    if name == "Linear":
-        return (layer.in_features, layer.out_features), {"bias": layer.bias is not None}
-    if name == "LeakyReLU":
-        return (layer.negative_slope,), {}
-    if name == "ELU":
-        return (layer.alpha,), {}
-    if name == "GELU":
-        return (), {"approximate": layer.approximate}
-    if name == "Softplus":
-        return (), {"beta": layer.beta, "threshold": layer.threshold}
-    if name in ("Softmax", "LogSoftmax"):
-        return (), {"dim": layer.dim}
-    if name == "Dropout":
-        return (layer.p,), {}
-    if name == "Flatten":
-        return (layer.start_dim, layer.end_dim), {}
-    if name == "LayerNorm":
-        return (tuple(layer.normalized_shape),), {
-            "eps": layer.eps,
-            "elementwise_affine": layer.elementwise_affine,
-            "bias": getattr(layer, "bias", None) is not None,
-        }
-    if name == "BatchNorm1d":
-        return (layer.num_features,), {
-            "eps": layer.eps,
-            "momentum": layer.momentum,
-            "affine": layer.affine,
-            "track_running_stats": layer.track_running_stats,
-        }
-    if name == "Embedding":
-        return (layer.num_embeddings, layer.embedding_dim), {"padding_idx": layer.padding_idx}
-    return (), {}
+
+    def read(attribute: str) -> Any:
+        if attribute == "bias":
+            return getattr(layer, "bias", None) is not None
+        value = getattr(layer, attribute)
+        return tuple(value) if isinstance(value, list) else value
+
+    positional, keywords = _ARGUMENTS.get(type(layer).__name__, ((), ()))
+    return tuple(map(read, positional)), {k: read(k) for k in keywords}
 
 
 def _convert(module: Any, table: dict[type, type], source: str) -> Any:
