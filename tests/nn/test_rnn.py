@@ -213,3 +213,20 @@ def test_bad_arguments():
         gn.nn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="dropout"):
         gn.nn.GRU(3, 4, dropout=1.5)
+
+
+@pytest.mark.parametrize("name", ["RNN", "GRU", "LSTM"])
+def test_one_input_feature(name):
+    """input_size 1 (a sequence of scalars) takes the broadcast path instead of a matmul."""
+    theirs = getattr(torch.nn, name)(1, H, batch_first=True).double()
+    ours = getattr(gn.nn, name)(1, H, batch_first=True, dtype=np.float64)
+    ours.load_state_dict({k: gn.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(5).standard_normal((N, L, 1))
+    xs, xt = gn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, y_ref = ours(xs)[0], theirs(xt)[0]
+    np.testing.assert_allclose(y.data, y_ref.detach().numpy(), rtol=1e-9, atol=1e-9)
+    (y * y).sum().backward()
+    (y_ref * y_ref).sum().backward()
+    np.testing.assert_allclose(xs.grad.data, xt.grad.numpy(), rtol=1e-9, atol=1e-9)
+    for p, q in zip(ours.parameters(), theirs.parameters()):
+        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-9, atol=1e-9)

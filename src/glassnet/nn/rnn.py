@@ -155,10 +155,9 @@ class RNNBase(Module):
 
     def _run(self, x: Tensor, h0: list[Tensor]) -> tuple[Tensor, list[Tensor]]:
         """Every layer over every step. ``h0``: one initial state per (layer, direction),
-        (N, H), or (N, 2H) = [h | c] for the LSTM. Returns the last layer's outputs
+        (N, H), or (2, N, H) = (h, c) stacked for the LSTM. Returns the last layer's outputs
         (L, N, D*H) and the final states, in h0's order."""
         directions = 2 if self.bidirectional else 1
-        hidden = self.hidden_size
         inputs = self._steps(x, 1 if self.batch_first else 0)
         finals: list[Tensor] = []
         per_direction: list[list[Tensor]] = []
@@ -176,8 +175,8 @@ class RNNBase(Module):
                 finals.append(state)
                 if d == 1:
                     outputs.reverse()
-                if self.mode == "LSTM":  # the layer's output is h, the first half of [h | c]
-                    outputs = [getitem(s, (slice(None), slice(0, hidden))) for s in outputs]
+                if self.mode == "LSTM":  # the layer's output is h, the first of (h, c)
+                    outputs = [getitem(s, 0) for s in outputs]
                 per_direction.append(outputs)
             if directions == 1:
                 inputs = per_direction[0]
@@ -324,7 +323,8 @@ class LSTM(RNNBase):
         x = input if batched else input.unsqueeze(batch_dim)
         batch = x.shape[batch_dim]
         if hx is None:
-            states = [cat([h, h], dim=1) for h in self._initial(None, x, batch)]
+            zeros = np.zeros((2, batch, self.hidden_size), dtype=x.dtype)
+            states = [Tensor._make(zeros)] * self.num_layers * (2 if self.bidirectional else 1)
         else:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise ValueError(
@@ -336,9 +336,9 @@ class LSTM(RNNBase):
                 self._check_state(s, batch if batched else None, name)
             if not batched:
                 h0, c0 = h0.unsqueeze(1), c0.unsqueeze(1)
-            states = [cat([h0[i], c0[i]], dim=1) for i in range(h0.shape[0])]
+            states = [stack([h0[i], c0[i]]) for i in range(h0.shape[0])]
         output, finals = self._run(x, states)
-        both = stack(finals, dim=0)  # (layers * D, N, 2H): [h | c] per row
+        both = stack(finals, dim=0)  # (layers * D, 2, N, H): (h, c) per row
         h_n, c_n = cells.lstm_state(both)
         if not batched:
             return output.squeeze(batch_dim), (h_n.squeeze(1), c_n.squeeze(1))

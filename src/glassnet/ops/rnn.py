@@ -1,15 +1,15 @@
 """Recurrent cells: one time step of an RNN, a GRU and an LSTM, each one fused Function.
 
 Every cell reads the step's input x (N, F) and the previous state h (N, H) through two
-affine maps with PyTorch's weight layout,
+affine maps with PyTorch's weight layout (G gates stacked in the rows of each weight),
 
-    gi = x W_ih^T + b_ih        gh = h W_hh^T + b_hh        (N, G*H), G gates stacked,
+    gi = x W_ih^T + b_ih        gh = h W_hh^T + b_hh        G blocks of (N, H),
 
 then mixes them elementwise. So every backward ends the same way: once the gradients of
 the pre-activations are known (dgi for the x side, dgh for the h side), the affine maps give
 
     dx = dgi W_ih    dW_ih = dgi^T x    db_ih = sum_n dgi
-    dh = dgh W_hh    dW_hh = dgh^T h    db_hh = sum_n dgh       (``_affine_grads``).
+    dh = dgh W_hh    dW_hh = dgh^T h    db_hh = sum_n dgh       (``_project_grads``).
 
 A sequence is these cells applied step after step (``glassnet.nn.RNN``/``GRU``/``LSTM``), and
 backprop through time is nothing more than the engine walking that unrolled chain back,
@@ -17,9 +17,13 @@ adding each step's dW into the weights' gradients. A cell is one node, not a doz
 ones: per step that is one Python call instead of a matmul, an add, a slice and a sigmoid
 each, which is where a small recurrent net spends its time.
 
-Both projections sit inside the cell (rather than x W_ih^T for all steps at once, sliced per
-step) because a Function has one output: slicing step t out of a precomputed (L, N, G*H)
-array would send back a full-size, mostly-zero gradient per step, L^2 work in all.
+Two choices for speed, both invisible from outside:
+- The pre-activations are kept gate-major, (G, N, H), so that each gate is one contiguous
+  block: NumPy's elementwise loops are several times slower on the column slices of an
+  (N, G*H) array.
+- Both projections sit inside the cell (rather than x W_ih^T for all steps at once, sliced
+  per step) because a Function has one output: slicing step t out of a precomputed
+  (L, N, G*H) array would send back a full-size, mostly-zero gradient per step, L^2 work.
 """
 
 from __future__ import annotations
@@ -28,32 +32,53 @@ import numpy as np
 
 from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops.activation import stable_sigmoid
 from glassnet.ops.checks import require_float
-from glassnet.ops.shape import cat
+from glassnet.ops.shape import stack
 
 
-def _affine(x, w, b):
-    """x W^T + b, the bias left out when there is none."""
-    y = x @ w.T
+def _sigmoid_in_place(a: np.ndarray) -> np.ndarray:
+    """a <- sigmoid(a) = (1 + tanh(a / 2)) / 2; returns a.
+
+    The same function as 1 / (1 + e^-a), and as safe: tanh is bounded, so nothing
+    overflows for any a. One transcendental call instead of the split form's exp, where and
+    two divisions, and no new array: the fast path of every gate. Its error is ~1e-16
+    absolute; tiny outputs (a < -37) lose their relative digits, which no gate can see: a
+    gate only scales other values.
+    """
+    a *= 0.5
+    np.tanh(a, out=a)
+    a += 1
+    a *= 0.5
+    return a
+
+
+def _project(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, gates: int) -> np.ndarray:
+    """x W^T + b as (G, N, H): gate k's block is x W_k^T + b_k, W_k the k-th H rows of W."""
+    w_t = w.reshape(gates, -1, w.shape[1]).transpose(0, 2, 1)  # (G, F, H), a view
+    # with one input feature the product has one term: the broadcast is exact, and much
+    # faster than BLAS, which is slow at inner size 1
+    y = x * w_t if x.shape[1] == 1 else np.matmul(x, w_t)
     if b is not None:
-        y += b
+        y += b.reshape(gates, 1, -1)
     return y
 
 
-def _affine_grads(needs, dgi, dgh, x, h, w_ih, w_hh, dh_extra=None):
-    """(dx, dh, dW_ih, dW_hh, db_ih, db_hh) from the pre-activation gradients, each only if
-    asked for; ``dh_extra`` is a gradient that reaches h directly (the GRU's z * h path)."""
-    dx = dgi @ w_ih if needs[0] else None
-    dh = None
-    if needs[1]:
-        dh = dgh @ w_hh
-        if dh_extra is not None:
-            dh += dh_extra
-    dw_ih = dgi.T @ x if needs[2] else None
-    dw_hh = dgh.T @ h if needs[3] else None
-    db_ih = dgi.sum(axis=0) if len(needs) > 4 and needs[4] else None
-    db_hh = dgh.sum(axis=0) if len(needs) > 5 and needs[5] else None
+def _project_grads(
+    needs: tuple[bool, ...], dy: np.ndarray, x: np.ndarray, w: np.ndarray
+) -> tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]:
+    """(dx, dW, db) of y = x W^T + b from dy (G, N, H), each only if ``needs`` says so."""
+    gates, n, hidden = dy.shape
+    dx = dy.transpose(1, 0, 2).reshape(n, gates * hidden) @ w if needs[0] else None
+    dw = np.matmul(dy.transpose(0, 2, 1), x).reshape(w.shape) if needs[1] else None
+    db = dy.sum(axis=1).reshape(-1) if needs[2] else None
+    return dx, dw, db
+
+
+def _cell_grads(needs, dgi, dgh, x, h, w_ih, w_hh):
+    """The six gradients (x, h, W_ih, W_hh, b_ih, b_hh), in the forward's input order."""
+    needs = tuple(needs) + (False,) * (6 - len(needs))  # biases left out: no gradient
+    dx, dw_ih, db_ih = _project_grads(needs[0::2], dgi, x, w_ih)
+    dh, dw_hh, db_hh = _project_grads(needs[1::2], dgh, h, w_hh)
     return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -66,15 +91,17 @@ class RNNTanhCell(Function):
 
     @staticmethod
     def forward(ctx, x, h, w_ih, w_hh, b_ih=None, b_hh=None):
-        h_new = np.tanh(_affine(x, w_ih, b_ih) + _affine(h, w_hh, b_hh))
+        a = _project(x, w_ih, b_ih, 1)
+        a += _project(h, w_hh, b_hh, 1)
+        h_new = np.tanh(a[0], out=a[0])
         ctx.save_for_backward(x, h, w_ih, w_hh, h_new)
         return h_new
 
     @staticmethod
     def backward(ctx, grad_h_new):
         x, h, w_ih, w_hh, h_new = ctx.saved_tensors
-        da = grad_h_new * (1 - h_new * h_new)
-        return _affine_grads(ctx.needs_input_grad, da, da, x, h, w_ih, w_hh)
+        da = (grad_h_new * (1 - h_new * h_new))[None]
+        return _cell_grads(ctx.needs_input_grad, da, da, x, h, w_ih, w_hh)
 
 
 class RNNReLUCell(Function):
@@ -85,15 +112,17 @@ class RNNReLUCell(Function):
 
     @staticmethod
     def forward(ctx, x, h, w_ih, w_hh, b_ih=None, b_hh=None):
-        h_new = np.maximum(_affine(x, w_ih, b_ih) + _affine(h, w_hh, b_hh), 0)
+        a = _project(x, w_ih, b_ih, 1)
+        a += _project(h, w_hh, b_hh, 1)
+        h_new = np.maximum(a[0], 0, out=a[0])
         ctx.save_for_backward(x, h, w_ih, w_hh, h_new)
         return h_new
 
     @staticmethod
     def backward(ctx, grad_h_new):
         x, h, w_ih, w_hh, h_new = ctx.saved_tensors
-        da = grad_h_new * (h_new > 0)
-        return _affine_grads(ctx.needs_input_grad, da, da, x, h, w_ih, w_hh)
+        da = (grad_h_new * (h_new > 0))[None]
+        return _cell_grads(ctx.needs_input_grad, da, da, x, h, w_ih, w_hh)
 
 
 class GRUCell(Function):
@@ -117,44 +146,53 @@ class GRUCell(Function):
 
     @staticmethod
     def forward(ctx, x, h, w_ih, w_hh, b_ih=None, b_hh=None):
-        gi = _affine(x, w_ih, b_ih)
-        gh = _affine(h, w_hh, b_hh)
-        hidden = h.shape[1]
-        rz = stable_sigmoid(gi[:, : 2 * hidden] + gh[:, : 2 * hidden])
-        r, z = rz[:, :hidden], rz[:, hidden:]
-        gh_n = gh[:, 2 * hidden :]
-        n = np.tanh(gi[:, 2 * hidden :] + r * gh_n)
-        h_new = n + z * (h - n)  # = (1 - z) n + z h, one multiply fewer
-        ctx.save_for_backward(x, h, w_ih, w_hh, rz, n, gh_n)
+        gi = _project(x, w_ih, b_ih, 3)
+        gates = _project(h, w_hh, b_hh, 3)  # becomes [r, z, gh_n]: what backward needs
+        gates[:2] += gi[:2]
+        _sigmoid_in_place(gates[:2])
+        r, z, gh_n = gates
+        n = r * gh_n
+        n += gi[2]
+        np.tanh(n, out=n)
+        h_new = h - n  # h' = n + z (h - n) = (1 - z) n + z h, one multiply fewer
+        h_new *= z
+        h_new += n
+        ctx.save_for_backward(x, h, w_ih, w_hh, gates, n)
         return h_new
 
     @staticmethod
     def backward(ctx, grad_h_new):
-        x, h, w_ih, w_hh, rz, n, gh_n = ctx.saved_tensors
-        hidden = h.shape[1]
-        r, z = rz[:, :hidden], rz[:, hidden:]
-        dgi = np.empty_like(rz, shape=(rz.shape[0], 3 * hidden))
-        da_n = grad_h_new * (1 - z) * (1 - n * n)
-        dgi[:, :hidden] = da_n * gh_n
-        dgi[:, hidden : 2 * hidden] = grad_h_new * (h - n)
-        dgi[:, : 2 * hidden] *= rz * (1 - rz)
-        dgi[:, 2 * hidden :] = da_n
+        x, h, w_ih, w_hh, gates, n = ctx.saved_tensors
+        r, z, gh_n = gates
+        dgi = np.empty_like(gates)
+        da_r, da_z, da_n = dgi
+        np.multiply(n, n, out=da_n)
+        np.subtract(1, da_n, out=da_n)
+        da_n *= grad_h_new
+        da_n *= 1 - z
+        np.multiply(da_n, gh_n, out=da_r)
+        np.subtract(h, n, out=da_z)
+        da_z *= grad_h_new
+        dgi[:2] *= gates[:2] * (1 - gates[:2])
         dgh = dgi.copy()
-        dgh[:, 2 * hidden :] *= r
-        return _affine_grads(
-            ctx.needs_input_grad, dgi, dgh, x, h, w_ih, w_hh, dh_extra=grad_h_new * z
+        dgh[2] *= r
+        dx, dh, dw_ih, dw_hh, db_ih, db_hh = _cell_grads(
+            ctx.needs_input_grad, dgi, dgh, x, h, w_ih, w_hh
         )
+        if dh is not None:
+            dh += grad_h_new * z  # the direct path h -> z h -> h'
+        return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
 
 class LSTMCell(Function):
-    """The LSTM step on the state s = [h | c] (N, 2H), PyTorch's gate order i, f, g, o:
+    """The LSTM step on the state s = (h, c) stacked (2, N, H), PyTorch's gate order i, f, g, o:
 
         i, f, o = sigmoid(a_i), sigmoid(a_f), sigmoid(a_o)    g = tanh(a_g)
         c' = f * c + i * g                                     h' = o * tanh(c')
 
     with a = gi + gh (the two affine maps add). h and c travel as one array because a
     Function has one output; ``lstm_cell`` splits them for the user. Going back from
-    grad_s' = [dh' | dc']:
+    grad_s' = (dh', dc'):
 
         dc = dc' + dh' o (1 - tanh(c')^2)      (c' reaches the loss directly and through h')
         do = dh' tanh(c')     di = dc g     dg = dc i     df = dc c     dc_prev = dc f
@@ -167,44 +205,50 @@ class LSTMCell(Function):
 
     @staticmethod
     def forward(ctx, x, state, w_ih, w_hh, b_ih=None, b_hh=None):
-        hidden = state.shape[1] // 2
-        h, c = state[:, :hidden], state[:, hidden:]
-        gates = _affine(x, w_ih, b_ih) + _affine(h, w_hh, b_hh)
-        sig = stable_sigmoid(gates)  # all four columns blocks: g's is unused, but no copy
-        g = np.tanh(gates[:, 2 * hidden : 3 * hidden])
-        i, f, o = sig[:, :hidden], sig[:, hidden : 2 * hidden], sig[:, 3 * hidden :]
-        state_new = np.empty_like(state)
-        c_new = state_new[:, hidden:]
+        h, c = state
+        gates = _project(x, w_ih, b_ih, 4)
+        gates += _project(h, w_hh, b_hh, 4)
+        _sigmoid_in_place(gates[:2])
+        np.tanh(gates[2], out=gates[2])
+        _sigmoid_in_place(gates[3])
+        i, f, g, o = gates
+        state_new = np.empty_like(gates, shape=state.shape)
+        c_new = state_new[1]
         np.multiply(f, c, out=c_new)
         c_new += i * g
         tanh_c = np.tanh(c_new)
-        np.multiply(o, tanh_c, out=state_new[:, :hidden])
-        ctx.save_for_backward(x, state, w_ih, w_hh, sig, g, tanh_c)
+        np.multiply(o, tanh_c, out=state_new[0])
+        ctx.save_for_backward(x, state, w_ih, w_hh, gates, tanh_c)
         return state_new
 
     @staticmethod
     def backward(ctx, grad_state_new):
-        x, state, w_ih, w_hh, sig, g, tanh_c = ctx.saved_tensors
-        hidden = state.shape[1] // 2
-        h, c = state[:, :hidden], state[:, hidden:]
-        i, f, o = sig[:, :hidden], sig[:, hidden : 2 * hidden], sig[:, 3 * hidden :]
-        dh_new, dc_new = grad_state_new[:, :hidden], grad_state_new[:, hidden:]
-        dc = dc_new + dh_new * o * (1 - tanh_c * tanh_c)
-        da = np.empty_like(sig)
-        da[:, :hidden] = dc * g
-        da[:, hidden : 2 * hidden] = dc * c
-        da[:, 3 * hidden :] = dh_new * tanh_c
-        da[:, 2 * hidden : 3 * hidden] = dc * i * (1 - g * g)
-        d_sig = sig * (1 - sig)
-        da[:, : 2 * hidden] *= d_sig[:, : 2 * hidden]
-        da[:, 3 * hidden :] *= d_sig[:, 3 * hidden :]
+        x, state, w_ih, w_hh, gates, tanh_c = ctx.saved_tensors
+        h, c = state
+        i, f, g, o = gates
+        dh_new, dc_new = grad_state_new
+        dc = 1 - tanh_c * tanh_c
+        dc *= o
+        dc *= dh_new
+        dc += dc_new
+        da = np.empty_like(gates)
+        da_i, da_f, da_g, da_o = da
+        np.multiply(dc, g, out=da_i)
+        np.multiply(dc, c, out=da_f)
+        np.multiply(dh_new, tanh_c, out=da_o)
+        da[:2] *= gates[:2] * (1 - gates[:2])
+        da_o *= o * (1 - o)
+        np.multiply(g, g, out=da_g)
+        np.subtract(1, da_g, out=da_g)
+        da_g *= i
+        da_g *= dc
         needs = ctx.needs_input_grad
-        dx, dh, dw_ih, dw_hh, db_ih, db_hh = _affine_grads(needs, da, da, x, h, w_ih, w_hh)
+        dx, dh, dw_ih, dw_hh, db_ih, db_hh = _cell_grads(needs, da, da, x, h, w_ih, w_hh)
         dstate = None
         if needs[1]:
-            dstate = np.empty_like(grad_state_new)
-            dstate[:, :hidden] = dh
-            np.multiply(dc, f, out=dstate[:, hidden:])
+            dstate = np.empty_like(da, shape=state.shape)
+            dstate[0] = dh
+            np.multiply(dc, f, out=dstate[1])
         return dx, dstate, dw_ih, dw_hh, db_ih, db_hh
 
 
@@ -279,9 +323,8 @@ def gru_cell(
 
 
 def lstm_state(state: Tensor) -> tuple[Tensor, Tensor]:
-    """Split an LSTM state [h | c] (N, 2H) into (h, c)."""
-    hidden = state.shape[-1] // 2
-    return state[..., :hidden], state[..., hidden:]
+    """Split an LSTM state (..., 2, N, H), h and c stacked, into (h, c)."""
+    return state[..., 0, :, :], state[..., 1, :, :]
 
 
 def lstm_cell(
@@ -304,4 +347,4 @@ def lstm_cell(
     _check("lstm_cell", input, h, w_ih, w_hh, 4)
     if c.shape != h.shape:
         raise ValueError(f"lstm_cell: c must have h's shape {h.shape}, got {c.shape}")
-    return lstm_state(LSTMCell.apply(input, cat([h, c], dim=1), w_ih, w_hh, b_ih, b_hh))
+    return lstm_state(LSTMCell.apply(input, stack([h, c]), w_ih, w_hh, b_ih, b_hh))
