@@ -4,11 +4,12 @@
     python -m benchmarks.gru_probe --hidden 6 --bidirectional --head all   # the paper's GRU
 
 The model is ``gn.train.models.gru`` (GRU over the 40 steps of an MNIST-1D signal, a
-Linear head on its last hidden state, 10 classes: the settings that reach 97% there) and the same torch model with the same initial
-weights; each step is zero_grad, forward, cross-entropy, backward, Adam. Both run with the
-same number of BLAS threads. Rounds are interleaved (glassnet, torch, torch, glassnet, ...)
-so a noisy machine slows both alike; the ratio reported is the median over rounds of
-torch's time / glassnet's time (> 1: glassnet is faster).
+Linear head on its last hidden state, 10 classes: the settings that reach 97% there) and
+the same torch model with the same initial weights; each step is zero_grad, forward,
+cross-entropy, backward, Adam. Both run with the same number of BLAS threads. Rounds are
+interleaved (glassnet, torch, torch, glassnet, ...) so a noisy machine slows both alike;
+the ratio reported is the median over rounds of torch's time / glassnet's time (> 1:
+glassnet is faster).
 """
 
 from __future__ import annotations
