@@ -206,6 +206,13 @@ def test_bad_shapes_name_the_fix(module, call, match):
         call(module())
 
 
+@pytest.mark.parametrize("name", ["GRU", "LSTMCell"])
+def test_a_float64_input_to_float32_weights_is_refused(name):
+    shape = (5, 2, 3) if name == "GRU" else (2, 3)
+    with pytest.raises(TypeError, match=r"float\(\)"):
+        getattr(gn.nn, name)(3, 4)(gn.zeros(shape, dtype=np.float64))
+
+
 def test_bad_arguments():
     with pytest.raises(NotImplementedError, match="Linear"):
         gn.nn.LSTM(3, 4, proj_size=2)

@@ -37,6 +37,17 @@ def _positive_int(layer: str, name: str, value: Any) -> int:
     return int(value)
 
 
+def _check_dtype(module: Module, x: Tensor) -> None:
+    """The input must have the weights' dtype: a float64 input would silently upcast."""
+    dtype = module.weight_ih_l0.dtype if hasattr(module, "weight_ih_l0") else module.weight_ih.dtype
+    if x.dtype != dtype:
+        fix = ".float()" if dtype == np.float32 else f".to({np.dtype(dtype).name})"
+        raise TypeError(
+            f"{type(module).__name__}: input has dtype {x.dtype} but the weights are {dtype}; "
+            f"convert the input with {fix} (or the module with dtype=... when built)"
+        )
+
+
 class RNNBase(Module):
     """What RNN, GRU and LSTM share: arguments, parameters, initialisation, the time loop.
 
@@ -132,6 +143,7 @@ class RNNBase(Module):
                 f"{layout} or unbatched (L, F) with F = input_size = {self.input_size}, got "
                 f"{got}; features go last (a sequence of scalars is (..., L, 1): unsqueeze(-1))"
             )
+        _check_dtype(self, x)
         return x.ndim == 3
 
     def _check_state(self, h: Tensor, batch: int | None, name: str) -> None:

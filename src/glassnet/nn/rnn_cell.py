@@ -14,6 +14,7 @@ from glassnet.autograd.tensor import Tensor
 from glassnet.nn import init
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
+from glassnet.nn.rnn import _check_dtype
 from glassnet.ops import rnn as cells
 
 
@@ -72,6 +73,7 @@ class RNNCellBase(Module):
                 f"{got}; a cell takes one time step: loop over the sequence, or use the "
                 "whole-sequence layer (RNN, GRU, LSTM)"
             )
+        _check_dtype(self, x)
         batched = x.ndim == 2
         expected = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
         if hx is None:
