@@ -13,7 +13,18 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"
 
 
 def test_the_examples_are_numbered_in_reading_order() -> None:
-    assert [p.name[:2] for p in EXAMPLES] == ["01", "02", "03", "04", "05", "06", "07", "08", "09"]
+    assert [p.name[:2] for p in EXAMPLES] == [
+        "01",
+        "02",
+        "03",
+        "04",
+        "05",
+        "06",
+        "07",
+        "08",
+        "09",
+        "10",
+    ]
     # docs/index.md names them in the order of the pages they go with
     index = (EXAMPLES[0].parents[1] / "docs" / "index.md").read_text(encoding="utf-8")
     places = [index.find(p.name) for p in EXAMPLES]
@@ -44,5 +55,9 @@ def test_example_runs(script: Path, tmp_path) -> None:
         pytest.importorskip("matplotlib")
         assert (tmp_path / "spirals.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     if script.name.startswith("09"):
+        pytest.importorskip("matplotlib")
+        png = tmp_path / "recurrence_gradient_norm.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if script.name.startswith("10"):
         pytest.importorskip("matplotlib")
         assert (tmp_path / "attention_maps.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import glassnet as gn
+from glassnet.ops import rnn as rnn_ops
 
 Shape = tuple[int, ...]
 
@@ -1278,4 +1279,67 @@ spec(
     lambda q, k, v, m: gn.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=m),
     lambda q, k, v, m: _attention_ref(q, k, v, mask=m),
     [(2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 3), (2, 1, 3, 5)],
+)
+
+
+# ------------------------------------------------------------------ recurrence
+def _sig(a):
+    return 1 / (1 + np.exp(-a))  # the plain formula: the sampled pre-activations stay small
+
+
+def _rnn_ref(act):
+    def ref(x, h, wi, wh, bi=0.0, bh=0.0):
+        return act(x @ wi.T + bi + h @ wh.T + bh)
+
+    return ref
+
+
+def _gru_ref(x, h, wi, wh, bi, bh):
+    """PyTorch's GRU: n = tanh(x W_in + b_in + r (h W_hn + b_hn)), h' = (1 - z) n + z h."""
+    gi, gh = np.split(x @ wi.T + bi, 3, axis=1), np.split(h @ wh.T + bh, 3, axis=1)
+    r, z = _sig(gi[0] + gh[0]), _sig(gi[1] + gh[1])
+    n = np.tanh(gi[2] + r * gh[2])
+    return (1 - z) * n + z * h
+
+
+def _lstm_ref(x, h, c, wi, wh, bi, bh):
+    """PyTorch's LSTM, gates i, f, g, o; returns [h' | c']."""
+    i, f, g, o = np.split(x @ wi.T + bi + h @ wh.T + bh, 4, axis=1)
+    c_new = _sig(f) * c + _sig(i) * np.tanh(g)
+    return np.concatenate([_sig(o) * np.tanh(c_new), c_new], axis=1)
+
+
+def _cell_shapes(gates, n=3, f=4, h=2, bias=True):
+    shapes = [(n, f), (n, h), (gates * h, f), (gates * h, h)]
+    return shapes + [(gates * h,), (gates * h,)] if bias else shapes
+
+
+spec(
+    "rnn_tanh_cell",
+    rnn_ops.rnn_tanh_cell,
+    _rnn_ref(np.tanh),
+    _cell_shapes(1),
+    lambda *a: _torch().rnn_tanh_cell(*a),
+)
+spec(
+    "rnn_tanh_cell no bias",
+    rnn_ops.rnn_tanh_cell,
+    _rnn_ref(np.tanh),
+    _cell_shapes(1, bias=False),
+    lambda *a: _torch().rnn_tanh_cell(*a),
+)
+spec(
+    "rnn_relu_cell",
+    rnn_ops.rnn_relu_cell,
+    _rnn_ref(lambda a: np.maximum(a, 0)),
+    _cell_shapes(1, h=5),
+    lambda *a: _torch().rnn_relu_cell(*a),
+)
+spec("gru_cell", rnn_ops.gru_cell, _gru_ref, _cell_shapes(3), lambda *a: _torch().gru_cell(*a))
+spec(
+    "lstm_cell",
+    lambda x, h, c, *w: gn.cat(list(rnn_ops.lstm_cell(x, (h, c), *w)), dim=1),
+    _lstm_ref,
+    [(3, 4), (3, 2), (3, 2), (8, 4), (8, 2), (8,), (8,)],
+    lambda x, h, c, *w: _torch().cat(_torch().lstm_cell(x, (h, c), *w), 1),
 )

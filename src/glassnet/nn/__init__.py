@@ -47,6 +47,8 @@ from glassnet.nn.pool import (
     MaxPool1d,
     MaxPool2d,
 )
+from glassnet.nn.rnn import GRU, LSTM, RNN, RNNBase
+from glassnet.nn.rnn_cell import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from glassnet.nn.transformer import (
     TransformerDecoder,
     TransformerDecoderLayer,
@@ -57,6 +59,9 @@ from glassnet.nn.transformer import (
 __all__ = [
     "ELU",
     "GELU",
+    "GRU",
+    "LSTM",
+    "RNN",
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
     "AvgPool1d",
@@ -72,11 +77,13 @@ __all__ = [
     "Dropout2d",
     "Embedding",
     "Flatten",
+    "GRUCell",
     "GroupNorm",
     "HuberLoss",
     "Identity",
     "KLDivLoss",
     "L1Loss",
+    "LSTMCell",
     "LayerNorm",
     "LeakyReLU",
     "Linear",
@@ -91,6 +98,9 @@ __all__ = [
     "NLLLoss",
     "Parameter",
     "RMSNorm",
+    "RNNBase",
+    "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "Sequential",
     "SiLU",

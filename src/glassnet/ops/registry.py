@@ -30,6 +30,7 @@ from glassnet.ops import (
     pointwise,
     pool,
     reduce,
+    rnn,
     shape,
     sort,
 )
@@ -241,4 +242,13 @@ _op(
     (2, 5, 4),
     (2, 5, 3),
     (3, 5),
+)
+
+# ------------------------------------------------------------------ recurrence
+# (input, hx, w_ih, w_hh, b_ih, b_hh) with input 4 -> hidden 3; the LSTM state is (h, c) stacked
+_op("rnn_tanh_cell", rnn.RNNTanhCell, rnn.rnn_tanh_cell, (2, 4), (2, 3), (3, 4), (3, 3), (3,), (3,))
+_op("rnn_relu_cell", rnn.RNNReLUCell, rnn.rnn_relu_cell, (2, 4), (2, 3), (3, 4), (3, 3), (3,), (3,))
+_op("gru_cell", rnn.GRUCell, rnn.gru_cell, (2, 4), (2, 3), (9, 4), (9, 3), (9,), (9,))
+_op(
+    "lstm_cell", rnn.LSTMCell, rnn.LSTMCell.apply, (2, 4), (2, 2, 3), (12, 4), (12, 3), (12,), (12,)
 )
