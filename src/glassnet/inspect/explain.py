@@ -11,7 +11,11 @@ from glassnet.ops.registry import OPS as _REGISTRY
 OPS = {name: op.function for name, op in _REGISTRY.items()}
 
 # everyday names of a family -> the registered op whose Function holds its derivation
-ALIASES: dict[str, str] = {"conv": "conv2d", "convolution": "conv2d"}
+ALIASES: dict[str, str] = {
+    "conv": "conv2d",
+    "convolution": "conv2d",
+    "conv_transpose": "conv_transpose2d",
+}
 
 
 def resolve(op: str) -> str | None:
