@@ -14,7 +14,7 @@ from glassnet.nn.activation import (
     Tanh,
 )
 from glassnet.nn.container import ModuleDict, ModuleList, Sequential
-from glassnet.nn.conv import Conv1d, Conv2d
+from glassnet.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from glassnet.nn.layers import (
     Dropout,
     Dropout2d,
@@ -60,6 +60,8 @@ __all__ = [
     "BatchNorm2d",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout2d",

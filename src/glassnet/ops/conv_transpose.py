@@ -119,24 +119,28 @@ class ConvTranspose(Function):
 
 def output_padding_for(
     output_size: Sequence[int],
-    size_in: Sequence[int],
+    input_shape: tuple[int, ...],
     kernel: tuple[int, ...],
     stride: tuple[int, ...],
     padding: tuple[int, ...],
     dilation: tuple[int, ...],
     where: str,
 ) -> tuple[int, ...]:
-    """The output_padding that makes the output ``output_size`` (its last len(kernel) sizes),
-    as PyTorch's ConvTranspose ``forward(input, output_size)``: a stride s > 1 maps s input
-    sizes onto one output size, and output_size says which one was meant."""
+    """The output_padding that makes the output ``output_size``, as PyTorch's ConvTranspose
+    ``forward(input, output_size)``: a stride s > 1 maps s input sizes onto one output size,
+    and output_size says which one was meant. It is the spatial sizes, or the whole output
+    shape ((N, C, *spatial), or (C, *spatial) for an unbatched input)."""
     nd = len(kernel)
+    lead = len(input_shape) - nd  # 2 batched, 1 unbatched
+    size_in = input_shape[lead:]
     wanted = tuple(int(v) for v in output_size)
-    if len(wanted) in (nd + 1, nd + 2):  # (N, C, *spatial) or (C, *spatial): keep the spatial
-        wanted = wanted[-nd:]
+    if len(wanted) == lead + nd:
+        wanted = wanted[lead:]
     if len(wanted) != nd:
         raise ValueError(
-            f"{where}: output_size must have {nd} or {nd + 2} elements (the spatial sizes, "
-            f"optionally after N and C), got {tuple(output_size)}"
+            f"{where}: for an input of shape {tuple(input_shape)}, output_size must have "
+            f"{nd} or {lead + nd} elements (the spatial sizes, or the whole output shape), "
+            f"got {tuple(output_size)}"
         )
     smallest = tuple(
         (i - 1) * s - 2 * p + d * (k - 1) + 1
