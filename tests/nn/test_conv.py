@@ -152,6 +152,8 @@ def test_errors_name_the_layer_and_the_fix() -> None:
         gn.nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="needs stride 1"):
         gn.nn.Conv2d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(TypeError, match="output_padding belongs to ConvTranspose2d"):
+        gn.nn.Conv2d(3, 4, 3, output_padding=1)
     with pytest.raises(ValueError, match="padding_mode must be one of 'zeros', 'reflect'"):
         gn.nn.Conv1d(3, 4, 3, padding_mode="mirror")
     with pytest.raises(ValueError, match=r"needs a spatial size of at least 4 in dimension 2"):

@@ -32,7 +32,8 @@ def _tuple(value: int | Sequence[int], nd: int, name: str, layer: str) -> tuple[
 
 
 class _ConvNd(Module):
-    """What Conv1d and Conv2d share: the arguments, the parameters and their initialisation."""
+    """What Conv1d, Conv2d and their transposes share: the arguments, the parameters and their
+    initialisation (output_padding is only for the transposes, as in PyTorch)."""
 
     _nd = 0
     _transposed = False
@@ -83,6 +84,10 @@ class _ConvNd(Module):
         self.stride = _tuple(stride, nd, "stride", layer)
         self.dilation = _tuple(dilation, nd, "dilation", layer)
         self.output_padding = _tuple(output_padding, nd, "output_padding", layer)
+        if any(self.output_padding) and not self._transposed:
+            raise TypeError(
+                f"{layer}: output_padding belongs to ConvTranspose{nd}d, not to {layer}"
+            )
         if isinstance(padding, str) and self._transposed:
             raise ValueError(
                 f"{layer}: padding must be an int or a tuple of {nd} ints, got {padding!r}; "

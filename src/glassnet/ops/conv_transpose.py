@@ -81,6 +81,8 @@ class ConvTranspose(Function):
         y = y.reshape(n, groups * c_og, *y.shape[3:])
         if bias is not None:
             y = y + bias.reshape(-1, *(1,) * nd)
+        if need_w and np.may_share_memory(rows, x):
+            rows = rows.copy()  # one channel per group makes rows a view of x, which may change
         ctx.layout = (tuple(size_in), tuple(kernel), padding, stride, dilation, groups)
         ctx.save_for_backward(rows if need_w else None, weight if need_x else None)
         return y
