@@ -38,7 +38,8 @@ class ConvTranspose(Function):
     input: with X laid out as rows (N * positions, Cg) per group and W as (Cg, Cog * K),
         Y_col = X W                    one matrix product: row (n, i) holds, for every
                                        output channel o and tap k, the value bound for
-                                       y_pad[n, o, i*s + k*d];
+                                       y_pad[n, o, i*s + k*d] (computed as its transpose
+                                       W^T X, one per sample, to skip two copies);
         y_pad = col2im(Y_col)          each tap's block is added onto the strided slice it
                                        goes to (overlapping taps add up), then the padding
                                        p is cut from both ends; output_padding only makes
@@ -56,7 +57,7 @@ class ConvTranspose(Function):
                  = X^T im2col(G_pad): the input correlated with the output gradient, as
                  for conv with the roles of x and G swapped.
         grad_b = sum of G over the batch and positions.
-    Saved: x's rows only if W needs a gradient, W only if x does.
+    Saved: x only if W needs a gradient, W only if x does.
     """
 
     @staticmethod
@@ -66,30 +67,28 @@ class ConvTranspose(Function):
         c_in, c_og, *kernel = weight.shape
         nd = len(kernel)
         c_g = c_in // groups
-        rows = _rows(x, groups)  # (G, N * positions, Cg)
-        w = weight.reshape(groups, c_g, c_og * math.prod(kernel))
-        cols = np.matmul(rows, w)  # (G, N * positions, Cog * K)
-        # (N, G, Cog, *kernel, *positions): one (N, G, Cog, *positions) block per tap
-        cols = cols.reshape(groups, n, *size_in, c_og, *kernel)
-        order = (1, 0, 2 + nd, *range(3 + nd, 3 + 2 * nd), *range(2, 2 + nd))
+        # W^T X per sample rather than X W: x is already (N, G, Cg, positions) in memory, and
+        # the product comes out (N, G, Cog * K, positions), the layout col2im reads, so
+        # neither side is transposed and copied first
+        w_t = weight.reshape(groups, c_g, c_og * math.prod(kernel)).transpose(0, 2, 1)
+        cols = np.matmul(w_t, x.reshape(n, groups, c_g, -1))  # (N, G, Cog * K, positions)
+        cols = cols.reshape(n, groups, c_og, *kernel, *size_in)
         full = tuple(
             (i - 1) * s + d * (k - 1) + 1 + op
             for i, s, d, k, op in zip(size_in, stride, dilation, kernel, output_padding)
         )
         pads = tuple((p, p) for p in padding)
-        y = _col2im(cols.transpose(order), full, pads, stride, dilation)
+        y = _col2im(cols, full, pads, stride, dilation)
         y = y.reshape(n, groups * c_og, *y.shape[3:])
         if bias is not None:
             y = y + bias.reshape(-1, *(1,) * nd)
-        if need_w and np.may_share_memory(rows, x):
-            rows = rows.copy()  # one channel per group makes rows a view of x, which may change
         ctx.layout = (tuple(size_in), tuple(kernel), padding, stride, dilation, groups)
-        ctx.save_for_backward(rows if need_w else None, weight if need_x else None)
+        ctx.save_for_backward(x if need_w else None, weight if need_x else None)
         return y
 
     @staticmethod
     def backward(ctx, grad_y):
-        rows, weight = ctx.saved_tensors
+        x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
         size_in, kernel, padding, stride, dilation, groups = ctx.layout
         n, c_out, *_ = grad_y.shape
@@ -112,6 +111,7 @@ class ConvTranspose(Function):
                 grad_x = grad_x.transpose(1, 0, 2 + nd, *range(2, 2 + nd))
                 grad_x = np.ascontiguousarray(grad_x).reshape(n, -1, *size_in)
             if need_w:
+                rows = _rows(x, groups)  # (G, N * positions, Cg)
                 grad_w = np.matmul(rows.transpose(0, 2, 1), g_cols)  # (G, Cg, Cog * K)
                 grad_w = grad_w.reshape(-1, c_og, *kernel)
         if need_b:
