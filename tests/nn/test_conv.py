@@ -1,6 +1,7 @@
 """nn.Conv1d / nn.Conv2d against PyTorch: a torch layer's state_dict loaded into glassnet gives
 the same output and gradients (float64 to 1e-9, float32 to 1e-5); PyTorch's initialisation
-bounds, repr and argument errors. Skipped without torch."""
+bounds, repr and argument errors; padding 'same' with even kernels and dilation, depthwise
+convolutions with a channel multiplier and every padding_mode. Skipped without torch."""
 
 from __future__ import annotations
 
@@ -44,9 +45,60 @@ CASES = [
         dict(stride=3, dilation=2, padding="valid"),
         (2, 3, 20),
     ),
+    # 'same' with even kernels and dilation pads d (k - 1) in all, the odd one after
+    (gn.nn.Conv2d, torch.nn.Conv2d, (2, 3, (2, 4)), dict(padding="same"), (2, 2, 5, 6)),
+    (gn.nn.Conv1d, torch.nn.Conv1d, (2, 3, 4), dict(padding="same", dilation=3), (2, 2, 9)),
+    # depthwise with a channel multiplier of 3
+    (gn.nn.Conv1d, torch.nn.Conv1d, (2, 6, 3), dict(groups=2, stride=2), (2, 2, 9)),
+    (gn.nn.Conv2d, torch.nn.Conv2d, (3, 6, 3), dict(groups=3, padding=2), (2, 3, 4, 5)),
+    # the padding modes: each padded place is a copy of an input place
+    (
+        gn.nn.Conv2d,
+        torch.nn.Conv2d,
+        (2, 3, 3),
+        dict(padding=2, padding_mode="reflect"),
+        (2, 2, 4, 5),
+    ),
+    (
+        gn.nn.Conv1d,
+        torch.nn.Conv1d,
+        (2, 3, 3),
+        dict(padding=3, padding_mode="replicate"),
+        (2, 2, 2),
+    ),
+    (
+        gn.nn.Conv2d,
+        torch.nn.Conv2d,
+        (2, 3, 3),
+        dict(padding=(1, 3), padding_mode="circular"),
+        (2, 3, 4),
+    ),
+    (
+        gn.nn.Conv2d,
+        torch.nn.Conv2d,
+        (2, 4, (2, 3)),
+        dict(padding="same", dilation=(1, 2), padding_mode="reflect", groups=2),
+        (1, 2, 4, 6),
+    ),
+    (
+        gn.nn.Conv1d,
+        torch.nn.Conv1d,
+        (2, 2, 4),
+        dict(padding="same", padding_mode="circular", bias=False),
+        (2, 2, 5),
+    ),
+    (
+        gn.nn.Conv1d,
+        torch.nn.Conv1d,
+        (2, 2, 3),
+        dict(padding="valid", padding_mode="reflect"),
+        (1, 2, 5),
+    ),
 ]
 
 
+# torch notes that an even kernel with 'same' pads a copy of the input: true, and not our concern
+@pytest.mark.filterwarnings("ignore:Using padding='same':UserWarning")
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-9), (np.float32, 1e-5)])
 @pytest.mark.parametrize("case", range(len(CASES)))
 def test_torch_state_dict_gives_same_output_and_gradients(case: int, dtype, tol: float) -> None:
@@ -72,7 +124,12 @@ def test_torch_state_dict_gives_same_output_and_gradients(case: int, dtype, tol:
 
 
 def test_repr_matches_pytorch() -> None:
-    kwargs = [{}, dict(stride=2, padding=1), dict(padding="same", dilation=2, groups=2, bias=False)]
+    kwargs = [
+        {},
+        dict(stride=2, padding=1),
+        dict(padding="same", dilation=2, groups=2, bias=False),
+        dict(padding=1, padding_mode="circular"),
+    ]
     for kw in kwargs:
         assert repr(gn.nn.Conv2d(4, 6, 3, **kw)) == repr(torch.nn.Conv2d(4, 6, 3, **kw))
         assert repr(gn.nn.Conv1d(4, 6, 3, **kw)) == repr(torch.nn.Conv1d(4, 6, 3, **kw))
@@ -95,11 +152,35 @@ def test_errors_name_the_layer_and_the_fix() -> None:
         gn.nn.Conv2d(3, 4, 3, groups=2)
     with pytest.raises(ValueError, match="needs stride 1"):
         gn.nn.Conv2d(3, 4, 3, stride=2, padding="same")
-    with pytest.raises(NotImplementedError, match="padding_mode"):
-        gn.nn.Conv1d(3, 4, 3, padding_mode="reflect")
+    with pytest.raises(TypeError, match="output_padding belongs to ConvTranspose2d"):
+        gn.nn.Conv2d(3, 4, 3, output_padding=1)
+    with pytest.raises(ValueError, match="padding_mode must be one of 'zeros', 'reflect'"):
+        gn.nn.Conv1d(3, 4, 3, padding_mode="mirror")
+    with pytest.raises(ValueError, match=r"needs a spatial size of at least 4 in dimension 2"):
+        gn.nn.Conv1d(2, 4, 3, padding=3, padding_mode="reflect")(gn.zeros((1, 2, 3)))
+    with pytest.raises(ValueError, match=r"needs a spatial size of at least 4 in dimension 1"):
+        gn.nn.Conv2d(2, 4, 3, padding=(4, 0), padding_mode="circular")(gn.zeros((2, 3, 9)))
     with pytest.raises(ValueError, match=r"Conv2d\(3 -> 4\) expects input \(N, C_in, H, W\)"):
         gn.nn.Conv2d(3, 4, 3)(gn.zeros((2, 5, 8, 8)))
     with pytest.raises(ValueError, match="kernel"):
         gn.nn.functional.conv1d(gn.zeros((1, 2, 2)), gn.zeros((1, 2, 3)))
     with pytest.raises(ValueError, match=r"weight.shape\[1\] \* groups"):
         gn.nn.functional.conv2d(gn.zeros((1, 3, 4, 4)), gn.zeros((2, 2, 3, 3)))
+
+
+def test_padding_mode_limits_are_pytorchs() -> None:
+    """Reflect may pad size - 1 (not size), circular size (not more), replicate anything: the
+    glassnet error comes exactly where PyTorch's does."""
+    for mode, ok, too_far in (("reflect", 2, 3), ("circular", 3, 4), ("replicate", 7, None)):
+        x = np.random.default_rng(0).standard_normal((1, 1, 3))
+        ours = gn.nn.Conv1d(1, 1, 1, padding=ok, padding_mode=mode, bias=False, dtype=np.float64)
+        theirs = torch.nn.Conv1d(1, 1, 1, padding=ok, padding_mode=mode, bias=False).double()
+        ours.load_state_dict({"weight": theirs.weight.detach().numpy()})
+        np.testing.assert_allclose(
+            ours(gn.tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-12
+        )
+        if too_far is not None:
+            with pytest.raises(RuntimeError):
+                torch.nn.Conv1d(1, 1, 1, padding=too_far, padding_mode=mode)(torch.zeros(1, 1, 3))
+            with pytest.raises(ValueError, match="use less padding or padding_mode='zeros'"):
+                gn.nn.Conv1d(1, 1, 1, padding=too_far, padding_mode=mode)(gn.zeros((1, 1, 3)))

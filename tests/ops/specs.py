@@ -1082,6 +1082,80 @@ spec(
 )
 
 
+# ------------------------------------------------------------------ transposed convolution
+def _conv_transpose_ref(x, w, b=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed convolution by its definition, one input position at a time: x[n, c, i]
+    times w[c, o, k] is added at y_pad[n, g Cog + o, i s + k d]; then p is cut from both ends
+    and output_padding positions that nothing reached are kept at the end."""
+    nd = w.ndim - 2
+    s, p, e, d = (
+        (v,) * nd if isinstance(v, int) else v for v in (stride, padding, output_padding, dilation)
+    )
+    c_in, c_og, *k = w.shape
+    c_g = c_in // groups
+    full = [(x.shape[2 + i] - 1) * s[i] + d[i] * (k[i] - 1) + 1 + e[i] for i in range(nd)]
+    y = np.zeros((x.shape[0], c_og * groups, *full))
+    for c in range(c_in):
+        g = c // c_g
+        for pos in np.ndindex(*x.shape[2:]):
+            reach = tuple(
+                slice(pos[i] * s[i], pos[i] * s[i] + d[i] * (k[i] - 1) + 1, d[i]) for i in range(nd)
+            )
+            spot = (slice(None), slice(g * c_og, (g + 1) * c_og), *reach)
+            y[spot] += x[(slice(None), c, *pos)].reshape(-1, *(1,) * (nd + 1)) * w[c]
+    y = y[(Ellipsis, *(slice(p[i], full[i] - p[i]) for i in range(nd)))]
+    return y if b is None else y + b.reshape(-1, *(1,) * nd)
+
+
+# (name, glassnet function, shapes (input, weight[, bias]), keyword arguments)
+_CONV_TRANSPOSES = [
+    ("conv_transpose1d", "conv_transpose1d", [(2, 3, 5), (3, 4, 3), (4,)], {}),
+    (
+        "conv_transpose1d stride 3 padding 2 output_padding 1",
+        "conv_transpose1d",
+        [(2, 3, 4), (3, 2, 4), (2,)],
+        dict(stride=3, padding=2, output_padding=1),
+    ),
+    (
+        "conv_transpose1d dilation 3 output_padding 2 groups 2",
+        "conv_transpose1d",
+        [(1, 4, 5), (4, 3, 2), (6,)],
+        dict(dilation=3, output_padding=2, groups=2),
+    ),
+    (
+        "conv_transpose1d depthwise no bias, unbatched",
+        "conv_transpose1d",
+        [(3, 6), (3, 2, 3)],
+        dict(stride=2, groups=3, padding=1),
+    ),
+    ("conv_transpose2d", "conv_transpose2d", [(2, 3, 4, 3), (3, 2, 3, 2), (2,)], {}),
+    (
+        "conv_transpose2d stride 2 padding 1 output_padding 1",
+        "conv_transpose2d",
+        [(2, 2, 3, 4), (2, 3, 3, 3), (3,)],
+        dict(stride=2, padding=1, output_padding=1),
+    ),
+    (
+        "conv_transpose2d stride (2, 3) padding (0, 1) dilation (2, 1) groups 2",
+        "conv_transpose2d",
+        [(1, 4, 3, 4), (4, 1, 2, 3), (2,)],
+        dict(stride=(2, 3), padding=(0, 1), output_padding=(1, 2), dilation=(2, 1), groups=2),
+    ),
+]
+for _name, _f, _shapes, _kw in _CONV_TRANSPOSES:
+    spec(
+        _name,
+        lambda *a, f=_f, kw=_kw: getattr(gn.nn.functional, f)(*a, **kw),
+        lambda *a, kw=_kw: (
+            _conv_transpose_ref(*a, **kw)
+            if a[0].ndim == a[1].ndim
+            else _conv_transpose_ref(a[0][None], *a[1:], **kw)[0]
+        ),
+        _shapes,
+        lambda *a, f=_f, kw=_kw: getattr(_torch().nn.functional, f)(*a, **kw),
+    )
+
+
 # ------------------------------------------------------------------ pooling
 def _pool_ref(
     x, kernel_size, stride=None, padding=0, dilation=1, mode="max", count_include_pad=True

@@ -11,9 +11,15 @@ from glassnet.ops.registry import OPS as _REGISTRY
 OPS = {name: op.function for name, op in _REGISTRY.items()}
 
 # everyday names of a family -> the registered op whose Function holds its derivation
-ALIASES: dict[str, str] = {"conv": "conv2d", "convolution": "conv2d"}
-ALIASES["attention"] = "scaled_dot_product_attention"
-ALIASES.update({"rnn": "rnn_tanh_cell", "gru": "gru_cell", "lstm": "lstm_cell"})
+ALIASES: dict[str, str] = {
+    "conv": "conv2d",
+    "convolution": "conv2d",
+    "conv_transpose": "conv_transpose2d",
+    "rnn": "rnn_tanh_cell",
+    "gru": "gru_cell",
+    "lstm": "lstm_cell",
+    "attention": "scaled_dot_product_attention",
+}
 
 
 def resolve(op: str) -> str | None:

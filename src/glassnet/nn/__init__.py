@@ -15,7 +15,7 @@ from glassnet.nn.activation import (
 )
 from glassnet.nn.attention import MultiheadAttention
 from glassnet.nn.container import ModuleDict, ModuleList, Sequential
-from glassnet.nn.conv import Conv1d, Conv2d
+from glassnet.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from glassnet.nn.layers import (
     Dropout,
     Dropout2d,
@@ -72,6 +72,8 @@ __all__ = [
     "BatchNorm2d",
     "Conv1d",
     "Conv2d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
     "CrossEntropyLoss",
     "Dropout",
     "Dropout2d",

@@ -28,6 +28,7 @@ from glassnet.ops.activation import (
 )
 from glassnet.ops.attention import scaled_dot_product_attention
 from glassnet.ops.conv import conv1d, conv2d
+from glassnet.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from glassnet.ops.embedding import embedding
 from glassnet.ops.linalg import linear
 from glassnet.ops.loss import (
@@ -62,6 +63,8 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "conv1d",
     "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "cross_entropy",
     "dropout",
     "dropout2d",

@@ -21,6 +21,7 @@ from glassnet.ops import (
     activation,
     attention,
     conv,
+    conv_transpose,
     elementwise,
     embedding,
     indexing,
@@ -208,6 +209,23 @@ _op(
     (2, 4, 5, 6),
     (6, 2, 3, 2),
     (6,),
+)
+CT = conv_transpose
+_op(
+    "conv_transpose1d",
+    CT.ConvTranspose,
+    lambda x, w, b: CT.conv_transpose1d(x, w, b, 2, 1, output_padding=1, groups=2, dilation=2),
+    (2, 4, 5),
+    (4, 3, 3),
+    (6,),
+)
+_op(
+    "conv_transpose2d",
+    CT.ConvTranspose,
+    lambda x, w, b: CT.conv_transpose2d(x, w, b, stride=(2, 1), padding=1, output_padding=(1, 0)),
+    (2, 3, 4, 3),
+    (3, 2, 3, 2),
+    (2,),
 )
 
 # ------------------------------------------------------------------ pooling
