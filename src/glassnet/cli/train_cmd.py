@@ -88,24 +88,23 @@ def add_parser(sub: Any) -> None:
         "--csv", metavar="PATH", help="train on your own CSV file instead (needs --target)"
     )
     p.add_argument("--target", metavar="COL", help="the CSV column that holds the class")
-    cnn = MODEL_DEFAULTS["cnn"]
     p.add_argument(
         "--model",
         choices=tuple(MODELS),
         default=d["model"],
-        help="mlp: Linear layers; cnn: convolutions then one Linear layer, Conv1d (stride 2) "
-        "for signals such as mnist1d (the MNIST-1D paper's CNN), Conv2d 5x5 + 2x2 max-pool "
-        "for images (digits, mnist). A cnn changes the defaults of the options you leave out: "
-        + ", ".join(f"--{k.replace('_', '-')} {_shown(v)}" for k, v in cnn.items())
-        + "; on images --hidden 32,64 and fewer epochs",
+        help="mlp: Linear layers; cnn: convolutions, then one Linear layer: Conv1d with stride "
+        "2 for signals such as mnist1d (the MNIST-1D paper's CNN), Conv2d 5x5 and 2x2 "
+        "max-pooling for images (digits, mnist). The options you leave out take the model's "
+        "defaults, which each option's help lists",
     )
     p.add_argument(
         "--hidden",
         type=common.hidden_sizes,
         metavar="SIZES",
         help="comma-separated; mlp: the width of each hidden Linear layer (none for no hidden "
-        "layer); cnn: the channels of each convolution (default: 256,128 for mlp; 25,25,25 "
-        "for cnn on signals, 32,64 on images)",
+        "layer); cnn: the channels of each convolution (default: 256,128); --model cnn: "
+        f"{_shown(MODEL_DEFAULTS['cnn']['hidden'])} on signals, "
+        f"{_shown(DATASET_DEFAULTS['cnn', 'mnist']['hidden'])} on images",
     )
     p.add_argument(
         "--activation",
@@ -194,15 +193,15 @@ def _shown(value: Any) -> str:
 
 
 def _model_default(key: str) -> str:
-    """ " (default: mlp's; cnn's)" for an option whose default depends on --model."""
-    text = f" (default: {_shown(DEFAULTS[key])}"
-    cnn = MODEL_DEFAULTS["cnn"][key]
-    if cnn != DEFAULTS[key]:
-        text += f"; cnn: {_shown(cnn)}"
-    for (model, dataset), values in DATASET_DEFAULTS.items():
-        if key in values:
-            text += f", {model} on {dataset}: {_shown(values[key])}"
-    return text + ")"
+    """ " (default: mlp's); --model cnn: cnn's" for an option whose default depends on it."""
+    text = f" (default: {_shown(DEFAULTS[key])})"
+    others = []
+    if MODEL_DEFAULTS["cnn"][key] != DEFAULTS[key]:
+        others.append(_shown(MODEL_DEFAULTS["cnn"][key]))
+    for (_, dataset), values in DATASET_DEFAULTS.items():
+        if key in values and key != "hidden":
+            others.append(f"on {dataset} {_shown(values[key])}")
+    return text + (f"; --model cnn: {', '.join(others)}" if others else "")
 
 
 def model_defaults(model: str, dataset: str) -> dict[str, Any]:
