@@ -46,7 +46,7 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
         lr=1e-2,
         weight_decay=0.0,
         label_smoothing=0.0,
-        batch_size=100,
+        batch_size=50,
         epochs=100,
         schedule="cosine",
     ),

@@ -99,12 +99,8 @@ def cnn(
         )
     if not hidden:
         raise ValueError("cnn: hidden needs at least one channel count, e.g. (25, 25, 25)")
-    if len(shape) == 1:
-        channels, sizes = 1, list(shape)
-    elif len(shape) == 2:
-        channels, sizes = 1, list(shape)
-    else:
-        channels, sizes = shape[0], list(shape[1:])
+    # (L,) and (H, W) have one channel; (C, H, W) says how many
+    channels, sizes = (1, list(shape)) if len(shape) < 3 else (shape[0], list(shape[1:]))
     layers: list = [Flatten(), Unflatten(1, (channels, *sizes))]
     for i, width in enumerate(hidden):
         if len(sizes) == 1:
