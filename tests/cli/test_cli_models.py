@@ -42,7 +42,7 @@ def test_cnn_on_mnist1d_beats_chance_by_far_and_saves_the_papers_model(mnist1d_c
     assert _accuracy(result.stdout) > 0.3  # ten classes: chance is 0.1
     config = json.loads((out / "config.json").read_text())
     assert config["model"]["type"] == "cnn" and config["model"]["hidden"] == [25, 25, 25]
-    assert config["training"]["batch_size"] == 50  # the cnn's own default, not the mlp's
+    assert config["training"]["lr"] == 0.01  # the cnn's own default, not the mlp's
     # one mean and std for every time step, so the signal keeps its shape
     assert len(set(config["standardize"]["mean"])) == 1
 
