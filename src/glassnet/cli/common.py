@@ -273,11 +273,23 @@ def read_run(folder: str) -> dict[str, Any]:
 
 
 def build_model(config: dict[str, Any]):
-    """The model a run's config describes (fresh weights)."""
-    from glassnet.train import mlp
+    """The model a run's config describes (fresh weights).
+
+    Raises:
+        UsageError: the run's model type is not one this glassnet builds.
+        ValueError: the builder refuses the sample shape (its message names the fix).
+    """
+    from glassnet.train.models import MODELS
 
     m = config["model"]
-    return mlp(m["in_features"], m["hidden"], m["num_classes"], m["activation"], m["dropout"])
+    kind = m.get("type", "mlp")
+    if kind not in MODELS:
+        raise UsageError(
+            f"the run's model is a {kind!r}, which this glassnet does not build (it builds "
+            f"{', '.join(MODELS)}); use the glassnet version that trained it"
+        )
+    shape = m.get("input_shape", [m["in_features"]])  # runs saved before input_shape: MLPs
+    return MODELS[kind](shape, m["hidden"], m["num_classes"], m["activation"], m["dropout"])
 
 
 def load_run_model(folder: str):

@@ -15,7 +15,7 @@ from glassnet.train.metrics import (
     confusion_matrix,
     format_confusion_matrix,
 )
-from glassnet.train.models import mlp
+from glassnet.train.models import cnn, mlp
 
 __all__ = [
     "Callback",
@@ -27,6 +27,7 @@ __all__ = [
     "TrainingDiverged",
     "accuracy",
     "classification_report",
+    "cnn",
     "confusion_matrix",
     "evaluate",
     "fit",

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from glassnet.autograd.tensor import Tensor
 from glassnet.nn import activation as act
 from glassnet.nn.container import Sequential
-from glassnet.nn.layers import Dropout, Flatten, Linear
+from glassnet.nn.conv import Conv1d, Conv2d
+from glassnet.nn.layers import Dropout, Flatten, Linear, Unflatten
 from glassnet.nn.module import Module
+from glassnet.nn.pool import MaxPool2d
 from glassnet.nn.rnn import GRU
 from glassnet.ops.shape import cat
 
@@ -26,7 +29,7 @@ ACTIVATIONS = {
 
 
 def mlp(
-    in_features: int,
+    in_features: int | Sequence[int],
     hidden: Sequence[int],
     out_features: int,
     activation: str = "relu",
@@ -35,6 +38,8 @@ def mlp(
 ) -> Sequential:
     """Flatten -> [Linear -> activation (-> Dropout)] per hidden size -> Linear (logits).
 
+    ``in_features`` is the number of inputs, or the shape of one sample (flattened by the
+    first layer), so every builder in ``MODELS`` takes the sample shape first.
     Layer indices are those of the equivalent ``torch.nn.Sequential``, so the state dict
     loads into it directly.
     """
@@ -43,7 +48,7 @@ def mlp(
             f"mlp: unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}"
         )
     layers: list = [Flatten()]
-    width = in_features
+    width = in_features if isinstance(in_features, (int, np.integer)) else math.prod(in_features)
     for size in hidden:
         layers += [Linear(width, size, generator=generator), ACTIVATIONS[activation]()]
         if dropout > 0:
@@ -135,3 +140,85 @@ def gru(
         in_features, hidden, out_features, num_layers, bidirectional, head, seq_len, dropout,
         generator,
     )  # fmt: skip
+
+
+def _conv_out(size: int, kernel: int, stride: int, padding: int) -> int:
+    """A convolution's (or pooling's) output length, as PyTorch computes it."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def cnn(
+    input_shape: Sequence[int],
+    hidden: Sequence[int],
+    out_features: int,
+    activation: str = "relu",
+    dropout: float = 0.0,
+    generator: np.random.Generator | None = None,
+) -> Sequential:
+    """A small convolutional classifier for signals (``input_shape`` (L,)) or images ((H, W)
+    or (C, H, W)); ``hidden`` holds the channels of each convolution.
+
+    Signals get the MNIST-1D paper's CNN (Greydanus 2020, the ``mnist1d`` repository's
+    ``ConvBase``): ``Conv1d`` with stride 2 and padding 1, kernel 5 first and 3 after, each
+    followed by the activation, then one ``Linear``. With ``hidden=(25, 25, 25)`` and L = 40
+    the lengths go 40 -> 19 -> 10 -> 5 and the model has 5,210 parameters.
+
+    Images get a LeNet-style net: per size a block ``Conv2d`` 5x5 ("same" padding) ->
+    activation -> ``MaxPool2d(2)``, then one ``Linear``; 28x28 goes 28 -> 14 -> 7.
+
+    The model starts with ``Flatten`` then ``Unflatten`` to (channels, ...), so it takes the
+    samples flattened, as the command line stores them, or in their own shape. ``dropout``
+    > 0 puts a ``Dropout`` before the last ``Linear``. Layer indices are those of the
+    equivalent ``torch.nn.Sequential``, so the state dict loads into it directly.
+
+    Raises:
+        ValueError: ``input_shape`` has not 1 to 3 dimensions, or is too small for as many
+            layers as ``hidden`` asks (the message says how many fit).
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(
+            f"cnn: unknown activation {activation!r}; choose from {', '.join(ACTIVATIONS)}"
+        )
+    shape = tuple(int(s) for s in input_shape)
+    if not 1 <= len(shape) <= 3 or min(shape, default=0) < 1:
+        raise ValueError(
+            f"cnn: input_shape must be (length,) for signals or (height, width) or (channels, "
+            f"height, width) for images, got {shape}; use mlp for other data"
+        )
+    if not hidden:
+        raise ValueError("cnn: hidden needs at least one channel count, e.g. (25, 25, 25)")
+    # (L,) and (H, W) have one channel; (C, H, W) says how many
+    channels, sizes = (1, list(shape)) if len(shape) < 3 else (shape[0], list(shape[1:]))
+    layers: list = [Flatten(), Unflatten(1, (channels, *sizes))]
+    for i, width in enumerate(hidden):
+        if len(sizes) == 1:
+            kernel = 5 if i == 0 else 3
+            new = [_conv_out(sizes[0], kernel, 2, 1)]
+            block = [Conv1d(channels, width, kernel, stride=2, padding=1, generator=generator)]
+        else:
+            new = [_conv_out(s, 2, 2, 0) for s in sizes]
+            block = [Conv2d(channels, width, 5, padding=2, generator=generator)]
+        if min(new) < 1:
+            fix = f"pass at most {i} hidden sizes" if i else "use mlp for such data"
+            raise ValueError(
+                f"cnn: samples of shape {shape} are too small for {len(hidden)} convolution "
+                f"layers (the size is {tuple(sizes)} before layer {i + 1}); {fix}"
+            )
+        layers += [*block, ACTIVATIONS[activation]()]
+        if len(sizes) == 2:
+            layers.append(MaxPool2d(2))
+        channels, sizes = width, new
+    layers.append(Flatten())
+    if dropout > 0:
+        layers.append(Dropout(dropout))
+    layers.append(Linear(channels * math.prod(sizes), out_features, generator=generator))
+    return Sequential(*layers)
+
+
+# The models `glassnet train --model NAME` can build. Every builder takes (input_shape,
+# hidden, out_features, activation, dropout, generator), input_shape being one sample's
+# shape, and raises ValueError naming the fix when the shape does not fit it.
+MODELS: dict[str, Callable[..., Sequential]] = {
+    "mlp": mlp,
+    "cnn": cnn,
+}

