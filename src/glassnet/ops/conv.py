@@ -62,27 +62,28 @@ def _col2im(
 
 
 class Conv(Function):
-    """N-d convolution (cross-correlation) as im2col and one matrix product per group.
+    """N-d convolution (cross-correlation) as im2col and one matrix product per sample and group.
 
-    Forward. Pad x, then lay every receptive field out as a row: the columns
-    X_col[(n, p), (c, k)] = x_pad[n, c, p*s + k*d] (one row per output position, one column
-    per input channel and kernel tap). With W reshaped to (C_out, Cg * K), the convolution
-    is Y_col = X_col W^T, the same product as ``Linear``, one per group.
+    Forward. Pad x, then lay every receptive field out as a column: for sample n,
+    X_n[(c, k), p] = x_pad[n, c, p*s + k*d] (one row per input channel and kernel tap, one
+    column per output position). With W reshaped to (C_out, Cg * K), the convolution is
+    Y_n = W X_n, the product of ``Linear`` turned on its side, one per group; Y_n comes out
+    as (C_out, positions), which is already PyTorch's channels-first layout.
 
-    Backward, with G = dL/dY laid out the same way, (positions, C_out):
-        grad_W = G^T X_col   (as for Linear). Written out,
+    Backward, with G_n = dL/dY_n laid out the same way, (C_out, positions):
+        grad_W = sum_n G_n X_n^T   (as for Linear, summed over the batch). Written out,
                  grad_w[o, c, k] = sum_{n, p} G[n, o, p] x_pad[n, c, p*s + k*d]:
                  the input correlated with the output gradient, k now sliding and the
                  output gradient playing the kernel. Each weight is used at every position,
                  so it collects the input it saw there times the gradient that came back.
-        grad_X_col = G W     (as for Linear), then col2im: x_pad[n, c, p*s + k*d] sat in
-                 the rows of every (p, k) that reaches it, so its gradient is the sum
+        grad_X_n = W^T G_n   (as for Linear), then col2im: x_pad[n, c, p*s + k*d] sat in
+                 the columns of every (p, k) that reaches it, so its gradient is the sum
                  grad_x_pad[n, c, i] = sum_{o, p, k: p*s + k*d = i} G[n, o, p] w[o, c, k],
                  i.e. every output gradient is spread back through the kernel onto the
                  inputs it read: the transposed convolution (ConvTranspose) of G with the
                  same w. It is computed by adding, for each kernel tap k (K iterations,
-                 not one per pixel), the slice of grad_X_col for that tap onto the strided
-                 slice of the input it came from; padding is then cut away.
+                 not one per pixel), the rows of grad_X for that tap onto the strided
+                 slice of the input they came from; padding is then cut away.
         grad_b = sum of G over the batch and positions (b is added at every one).
     Saved: the columns only if W needs a gradient, W only if x does (as for Linear).
     """
@@ -97,24 +98,22 @@ class Conv(Function):
         x_pad = np.pad(x, ((0, 0), (0, 0), *padding)) if any(map(any, padding)) else x
         win = _windows(x_pad, kernel, stride, dilation)  # (N, C, *out, *kernel)
         out = win.shape[2 : 2 + nd]
-        rows, taps = n * math.prod(out), c_g * math.prod(kernel)
-        # (G, N, *out, Cg, *kernel): one matrix of rows per group; this reshape is the copy
-        win = win.reshape(n, groups, c_g, *out, *kernel)
-        order = (1, 0, *range(3, 3 + nd), 2, *range(3 + nd, 3 + 2 * nd))
-        cols = win.transpose(order).reshape(groups, rows, taps)
-        w = weight.reshape(groups, c_out // groups, taps)
+        positions, taps = math.prod(out), c_g * math.prod(kernel)
+        # (N, C, *kernel, *out): positions innermost, so the copy below runs along the
+        # input's rows and the product's result needs no transpose; this reshape is the copy
+        win = win.transpose(0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
+        cols = win.reshape(n, groups, taps, positions)
         if need_w and np.may_share_memory(cols, x):
             cols = cols.copy()  # a 1x1 kernel can make cols a view of x, which may change later
-        y = np.matmul(cols, w.transpose(0, 2, 1))  # (G, rows, C_out/G)
-        # (G, N, *out, C_out/G) -> (N, C_out, *out), channels first as PyTorch lays it out
-        y = y.reshape(groups, n, *out, c_out // groups)
-        y = y.transpose(1, 0, 2 + nd, *range(2, 2 + nd)).reshape(n, c_out, *out)
+        w = weight.reshape(groups, c_out // groups, taps)
+        y = np.matmul(w, cols)  # (N, G, C_out/G, positions): channels first, as PyTorch's
+        y = y.reshape(n, c_out, *out)
         if bias is not None:
-            y = y + bias.reshape(c_out, *(1,) * nd)
+            y += bias.reshape(c_out, *(1,) * nd)  # y is a fresh array: add in place
         ctx.weight_shape = weight.shape
         ctx.layout = (x_pad.shape, padding, stride, dilation, groups)
         ctx.save_for_backward(cols if need_w else None, weight if need_x else None)
-        return np.ascontiguousarray(y)
+        return y
 
     @staticmethod
     def backward(ctx, grad_y):
@@ -123,25 +122,29 @@ class Conv(Function):
         pad_shape, padding, stride, dilation, groups = ctx.layout
         n, c_out, *out = grad_y.shape
         nd = len(out)
-        # grad_y in the columns' layout: (G, N * positions, C_out/G)
-        g = grad_y.reshape(n, groups, c_out // groups, *out)
-        g = g.transpose(1, 0, *range(3, 3 + nd), 2).reshape(groups, -1, c_out // groups)
+        g = grad_y.reshape(n, groups, c_out // groups, -1)  # G_n, (N, G, C_out/G, positions)
         grad_x = grad_w = grad_b = None
         if need_w:
-            grad_w = np.matmul(g.transpose(0, 2, 1), cols)  # (G, C_out/G, Cg * K)
-            grad_w = grad_w.reshape(c_out, *ctx.weight_shape[1:])
+            grad_w = _sum_of_products(g, cols)  # (G, C_out/G, Cg * K)
+            grad_w = grad_w.reshape(ctx.weight_shape)
         if need_x:
             c_g, *kernel = weight.shape[1:]
-            grad_cols = np.matmul(g, weight.reshape(groups, c_out // groups, -1))
-            grad_cols = grad_cols.reshape(groups, n, *out, c_g, *kernel)
-            # (N, G, Cg, *kernel, *out): one (N, G, Cg, *out) block per kernel tap
-            order = (1, 0, 2 + nd, *range(3 + nd, 3 + 2 * nd), *range(2, 2 + nd))
-            grad_cols = grad_cols.transpose(order)
+            w = weight.reshape(groups, c_out // groups, -1)
+            grad_cols = np.matmul(w.transpose(0, 2, 1), g)  # (N, G, Cg * K, positions)
+            # (N, C, *kernel, *out): one (N, C, *out) block per kernel tap, for col2im
+            grad_cols = grad_cols.reshape(n, groups * c_g, *kernel, *out)
             grad_x = _col2im(grad_cols, pad_shape[2:], padding, stride, dilation)
-            grad_x = grad_x.reshape(n, -1, *grad_x.shape[3:])
         if need_b:
             grad_b = grad_y.sum(axis=(0, *range(2, 2 + nd)))
         return grad_x, grad_w, grad_b
+
+
+def _sum_of_products(g: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """sum_n G_n X_n^T for G (N, G, C_out/G, P) and X (N, G, Cg K, P): the weight gradient.
+
+    One matrix product per sample, then a sum over the batch; the (N, G, C_out/G, Cg K)
+    it sums is small next to the columns, and no large operand is copied to get there."""
+    return np.matmul(g, cols.transpose(0, 1, 3, 2)).sum(axis=0)
 
 
 def _tuple(value: int | Sequence[int], nd: int, name: str, where: str) -> tuple[int, ...]:
