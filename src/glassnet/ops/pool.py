@@ -5,12 +5,13 @@ position p covers x_pad[n, c, p*s + k*d] for the kernel taps k (stride s, dilati
 Adaptive average pooling is a composition (a
 product with a fixed averaging matrix per dimension), so it needs no Function of its own.
 The windows are ``conv._windows``'s strided view (no copy, no loop over pixels), and every
-backward sends the gradient of a window back through ``conv._col2im``, the loop over
-kernel taps that adds overlapping windows' contributions together.
+backward sends the gradient of a window back through ``conv._col2im``'s loop over kernel
+taps (max pooling inlines it), which adds overlapping windows' contributions together.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 
@@ -18,24 +19,37 @@ import numpy as np
 
 from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops.conv import _col2im, _tuple, _windows
+from glassnet.ops.conv import _col2im, _reached, _tuple, _windows
 from glassnet.ops.linalg import matmul
 
 
-def _taps_first(cols: np.ndarray, nd: int) -> np.ndarray:
-    """(N, C, *out, *kernel) -> (N, C, *kernel, *out), the layout ``_col2im`` takes."""
-    return cols.transpose(0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
+def _window_max(x_pad, kernel, stride, dilation):
+    """Each window's maximum and the flat kernel tap that holds it (the smallest integer type
+    that fits), as PyTorch picks it: the first maximum in row-major tap order, or the last
+    NaN (a NaN always wins, so it propagates).
+
+    A maximum over the taps, then the first tap equal to it: 2K passes over output-sized
+    arrays, about 3x faster than copying the windows out for an ``argmax`` over a short
+    last axis (measured on LeNet's 2x2 pooling at batch 128)."""
+    win = _windows(x_pad, kernel, stride, dilation)  # (N, C, *out, *kernel), a view
+    taps = [win[(Ellipsis, *tap)] for tap in itertools.product(*(range(k) for k in kernel))]
+    best = taps[0].copy()
+    for value in taps[1:]:
+        np.maximum(best, value, out=best)
+    arg = np.zeros(best.shape, dtype=np.min_scalar_type(len(taps) - 1))
+    for i in range(len(taps) - 1, -1, -1):  # from the last tap, so the first equal one stays
+        np.copyto(arg, i, where=taps[i] == best, casting="unsafe")
+    if np.isnan(best).any():  # NaN equals nothing: find it by itself, the last one winning
+        for i, value in enumerate(taps):
+            np.copyto(arg, i, where=np.isnan(value), casting="unsafe")
+    return best, arg
 
 
 def _window_argmax(x, kernel, stride, padding, dilation):
-    """The padded input's shape, and the flat kernel tap of each window's first maximum."""
+    """The padded input's shape, each window's maximum, and the flat tap that holds it."""
     # -inf padding never wins a window, which PyTorch's padding <= kernel / 2 keeps non-empty
     x_pad = np.pad(x, ((0, 0), (0, 0), *padding), constant_values=-np.inf)
-    win = _windows(x_pad, kernel, stride, dilation)  # (N, C, *out, *kernel), a view
-    flat = win.reshape(*win.shape[: 2 + len(kernel)], -1)  # the one copy
-    # argmax takes the first maximum in row-major tap order, PyTorch's tie rule (and a NaN
-    # wins, as in PyTorch, so it propagates)
-    return x_pad.shape[2:], flat, flat.argmax(axis=-1)
+    return (x_pad.shape[2:], *_window_max(x_pad, kernel, stride, dilation))
 
 
 class MaxPool(Function):
@@ -45,25 +59,30 @@ class MaxPool(Function):
         dL/dx_pad[i] = sum over windows p whose arg-max sits at i of dL/dy[p]:
     each output gradient goes to its window's arg-max (the first maximum on a tie, as
     PyTorch), and an input that wins several overlapping windows collects all of them.
-    Saved: the arg-max tap of each window (integers), not the input.
+    Saved: the arg-max tap of each window (small integers), not the input.
     """
 
     @staticmethod
     def forward(ctx, x, *, kernel, stride, padding, dilation):
-        pad_size, flat, arg = _window_argmax(x, kernel, stride, padding, dilation)
+        pad_size, y, arg = _window_argmax(x, kernel, stride, padding, dilation)
         ctx.layout = (pad_size, kernel, stride, padding, dilation)
         ctx.save_for_backward(arg)
-        return np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
+        return y
 
     @staticmethod
     def backward(ctx, grad_y):
         (arg,) = ctx.saved_tensors
         pad_size, kernel, stride, padding, dilation = ctx.layout
-        taps = np.arange(math.prod(kernel))
-        # one-hot over each window's taps, carrying that window's gradient
-        cols = np.where(arg[..., None] == taps, grad_y[..., None], grad_y.dtype.type(0))
-        cols = _taps_first(cols.reshape(*arg.shape, *kernel), len(kernel))
-        return _col2im(cols, pad_size, padding, stride, dilation)
+        out = grad_y.shape[2:]
+        grad_pad = np.zeros((*grad_y.shape[:2], *pad_size), dtype=grad_y.dtype)
+        zero = grad_y.dtype.type(0)
+        # col2im with the one-hot columns never built: tap i sends each window's gradient
+        # to the input it read only where i is that window's arg-max
+        for i, tap in enumerate(itertools.product(*(range(k) for k in kernel))):
+            reached = _reached(tap, stride, dilation, out)
+            grad_pad[(Ellipsis, *reached)] += np.where(arg == i, grad_y, zero)
+        inner = tuple(slice(lo, size - hi) for (lo, hi), size in zip(padding, pad_size))
+        return np.ascontiguousarray(grad_pad[(Ellipsis, *inner)])
 
 
 def _avg_divisor(size, kernel, stride, padding, out, count_include_pad, divisor_override, dtype):
