@@ -12,7 +12,6 @@ taps (max pooling inlines it), which adds overlapping windows' contributions tog
 from __future__ import annotations
 
 import itertools
-import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -86,17 +85,19 @@ class MaxPool(Function):
 
 
 def _avg_divisor(size, kernel, stride, padding, out, count_include_pad, divisor_override, dtype):
-    """What each window's sum is divided by: the override, the kernel area, or (without
-    count_include_pad) the number of real inputs, which factors over the dimensions."""
+    """What each window's sum is divided by, as PyTorch: the override; with
+    count_include_pad the window's area cut at the end of the padding (the kernel area but
+    for a ceil_mode window that runs past it); else the number of real inputs it covers.
+    Each factors over the dimensions."""
     if divisor_override is not None:
         return np.asarray(divisor_override, dtype=dtype)
-    if count_include_pad:
-        return np.asarray(math.prod(kernel), dtype=dtype)
     counts = np.ones((), dtype=dtype)
     for length, k, s, (lo, _), o in zip(size, kernel, stride, padding, out):
         start = np.arange(o) * s - lo
-        inside = np.minimum(start + k, length) - np.maximum(start, 0)
-        counts = np.multiply.outer(counts, inside.astype(dtype))
+        end = np.minimum(start + k, length + lo)
+        inside = np.minimum(end, length) - np.maximum(start, 0)
+        count = end - start if count_include_pad else inside
+        counts = np.multiply.outer(counts, count.astype(dtype))
     return counts
 
 
@@ -141,10 +142,6 @@ def _pool_args(nd, where, x, kernel_size, stride, padding, dilation, ceil_mode):
         raise ValueError(
             f"{where}: input must be {dims} or without the batch dimension, got shape {x.shape}"
         )
-    if ceil_mode:
-        raise NotImplementedError(
-            f"{where}: ceil_mode=True is not implemented; pad the input on the right instead"
-        )
     unbatched = x.ndim == nd + 1
     if unbatched:
         x = x.reshape(1, *x.shape)
@@ -169,7 +166,25 @@ def _pool_args(nd, where, x, kernel_size, stride, padding, dilation, ceil_mode):
                 f"smaller than the kernel {kernel} with dilation {dilation}; pad more or use a "
                 "smaller kernel"
             )
-    return x, unbatched, kernel, stride, tuple((p, p) for p in pads), dilation
+    pairs = tuple(
+        (p, _right_padding(size, k, s, p, d, ceil_mode))
+        for size, k, s, p, d in zip(x.shape[2:], kernel, stride, pads, dilation)
+    )
+    return x, unbatched, kernel, stride, pairs, dilation
+
+
+def _right_padding(size: int, kernel: int, stride: int, padding: int, dilation: int, ceil: bool):
+    """The padding after the input: ``padding``, or with ceil_mode as much more as the last
+    window needs. PyTorch's ceil_mode rounds the number of windows up, but drops a last
+    window that would start in the right padding (it must start inside the input or the
+    left padding), so every window holds at least one input."""
+    reach = dilation * (kernel - 1) + 1
+    if not ceil:
+        return padding
+    out = -(-(size + 2 * padding - reach) // stride) + 1  # rounded up
+    if (out - 1) * stride >= size + padding:
+        out -= 1
+    return max(padding, (out - 1) * stride + reach - size - padding)
 
 
 def _max_pool(nd, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -212,12 +227,13 @@ def max_pool1d(
         stride: the step between windows; None (the default) means kernel_size.
         padding: -inf added on both sides, at most kernel_size // 2.
         dilation: the spacing between the taps of a window.
-        ceil_mode: only False (floor) is implemented.
+        ceil_mode: round the number of windows up instead of down (the last one may run
+            past the end; it must start inside the input or the left padding).
         return_indices: also return each maximum's position in the input (int64).
 
     Returns:
-        (N, C, L_out), L_out = (L + 2 padding - dilation (k - 1) - 1) // stride + 1; with
-        return_indices, (values, indices).
+        (N, C, L_out), L_out = (L + 2 padding - dilation (k - 1) - 1) // stride + 1 (rounded
+        up with ceil_mode); with return_indices, (values, indices).
     """
     return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
@@ -236,7 +252,7 @@ def max_pool2d(
     Args:
         input: (N, C, H, W) or (C, H, W).
         kernel_size, stride, padding, dilation: ints or 2-tuples, as ``max_pool1d``.
-        ceil_mode: only False (floor) is implemented.
+        ceil_mode: round the number of windows up, as ``max_pool1d``.
         return_indices: also return each maximum's flat position h * W + w (int64).
 
     Returns:
@@ -278,12 +294,14 @@ def avg_pool1d(
         kernel_size: the window length.
         stride: the step between windows; None (the default) means kernel_size.
         padding: zeros added on both sides, at most kernel_size // 2.
-        ceil_mode: only False (floor) is implemented.
+        ceil_mode: round the number of windows up, as ``max_pool1d``; a last window that
+            runs past the padding is divided by the part of it inside (as PyTorch).
         count_include_pad: divide by the kernel size (True) or by the number of unpadded
             inputs in each window (False).
 
     Returns:
-        (N, C, L_out), L_out = (L + 2 padding - k) // stride + 1.
+        (N, C, L_out), L_out = (L + 2 padding - k) // stride + 1 (rounded up with
+        ceil_mode).
     """
     return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
 
@@ -302,7 +320,7 @@ def avg_pool2d(
     Args:
         input: (N, C, H, W) or (C, H, W).
         kernel_size, stride, padding: ints or 2-tuples, as ``avg_pool1d``.
-        ceil_mode: only False (floor) is implemented.
+        ceil_mode: as ``avg_pool1d``.
         count_include_pad: as ``avg_pool1d``.
         divisor_override: divide every window's sum by this instead.
 
