@@ -23,13 +23,44 @@ from glassnet.autograd.tensor import Tensor
 def _windows(
     x_pad: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
 ) -> np.ndarray:
-    """A strided view (N, C, *out, *kernel) of every receptive field; nothing is copied."""
-    nd = len(kernel)
-    reach = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-    view = np.lib.stride_tricks.sliding_window_view(x_pad, reach, axis=tuple(range(2, 2 + nd)))
-    positions = tuple(slice(None, None, s) for s in stride)
-    taps = tuple(slice(None, None, d) for d in dilation)
-    return view[(Ellipsis, *positions, *taps)]
+    """A read-only strided view (N, C, *out, *kernel) of every receptive field; nothing is
+    copied. Window p, tap k is x_pad[..., p*s + k*d]: one step along an output dimension
+    moves s inputs, one step along a kernel dimension d inputs. (``sliding_window_view``
+    builds the same view with several times the per-call overhead, which shows on the
+    MNIST-1D CNN's small convolutions.)"""
+    size, steps = x_pad.shape[2:], x_pad.strides[2:]
+    reach = (d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    out = tuple((n - r) // s + 1 for n, r, s in zip(size, reach, stride))
+    return np.lib.stride_tricks.as_strided(
+        x_pad,
+        shape=(*x_pad.shape[:2], *out, *kernel),
+        strides=(
+            *x_pad.strides[:2],
+            *(b * s for b, s in zip(steps, stride)),
+            *(b * d for b, d in zip(steps, dilation)),
+        ),
+        writeable=False,
+    )
+
+
+def _pad(x: np.ndarray, padding: tuple[tuple[int, int], ...], value: float = 0.0) -> np.ndarray:
+    """x with (before, after) ``padding`` of ``value`` around each spatial dimension (x itself
+    when there is none): what ``np.pad`` does, without its per-call argument handling."""
+    if not any(map(any, padding)):
+        return x
+    size = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], padding))
+    x_pad = np.full((*x.shape[:2], *size), value, dtype=x.dtype)
+    x_pad[(Ellipsis, *(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], padding)))] = x
+    return x_pad
+
+
+def _unpad(grad_pad: np.ndarray, padding: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """The gradient of ``_pad``: the padding cut away, as an array of its own (the engine
+    stores an array no one else holds as .grad without copying it)."""
+    if not any(map(any, padding)):
+        return grad_pad
+    size = grad_pad.shape[-len(padding) :]
+    return grad_pad[(Ellipsis, *(slice(lo, n - hi) for (lo, hi), n in zip(padding, size)))].copy()
 
 
 def _reached(
@@ -62,8 +93,7 @@ def _col2im(
     for tap in itertools.product(*(range(k) for k in kernel)):
         reached = _reached(tap, stride, dilation, out)
         grad_pad[(Ellipsis, *reached)] += cols[(Ellipsis, *tap, *(slice(None),) * nd)]
-    inner = tuple(slice(lo, size - hi) for (lo, hi), size in zip(padding, pad_size))
-    return np.ascontiguousarray(grad_pad[(Ellipsis, *inner)])
+    return _unpad(grad_pad, padding)
 
 
 class Conv(Function):
@@ -101,7 +131,7 @@ class Conv(Function):
         c_out, c_g, *kernel = weight.shape
         kernel = tuple(kernel)
         nd = len(kernel)
-        x_pad = np.pad(x, ((0, 0), (0, 0), *padding)) if any(map(any, padding)) else x
+        x_pad = _pad(x, padding)
         win = _windows(x_pad, kernel, stride, dilation)  # (N, C, *out, *kernel)
         out = win.shape[2 : 2 + nd]
         positions, taps = math.prod(out), c_g * math.prod(kernel)
@@ -131,8 +161,8 @@ class Conv(Function):
         g = grad_y.reshape(n, groups, c_out // groups, -1)  # G_n, (N, G, C_out/G, positions)
         grad_x = grad_w = grad_b = None
         if need_w:
-            grad_w = _sum_of_products(g, cols)  # (G, C_out/G, Cg * K)
-            grad_w = grad_w.reshape(ctx.weight_shape)
+            grad_w = np.empty(ctx.weight_shape, dtype=grad_y.dtype)
+            _sum_of_products(g, cols, out=grad_w.reshape(groups, c_out // groups, -1))
         if need_x and nd == 2 and stride == (1, 1):
             grad_x = _input_grad_2d_stride_1(
                 grad_y, weight, pad_shape[2:], padding, dilation, groups
@@ -181,16 +211,16 @@ def _input_grad_2d_stride_1(grad_y, weight, pad_size, padding, dilation, groups)
             start = i * d_h * w_pad + j * d_w
             flat[..., start : start + h_out * w_pad] += grad_cols[:, :, i, j]
     grad_pad = flat[..., : h_pad * w_pad].reshape(n, groups * c_g, h_pad, w_pad)
-    inner = tuple(slice(lo, size - hi) for (lo, hi), size in zip(padding, pad_size))
-    return np.ascontiguousarray(grad_pad[(Ellipsis, *inner)])
+    return _unpad(grad_pad, padding) if any(map(any, padding)) else grad_pad.copy()
 
 
-def _sum_of_products(g: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """sum_n G_n X_n^T for G (N, G, C_out/G, P) and X (N, G, Cg K, P): the weight gradient.
+def _sum_of_products(g: np.ndarray, cols: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """sum_n G_n X_n^T for G (N, G, C_out/G, P) and X (N, G, Cg K, P), the weight gradient,
+    written into ``out`` (G, C_out/G, Cg K).
 
     One matrix product per sample, then a sum over the batch; the (N, G, C_out/G, Cg K)
     it sums is small next to the columns, and no large operand is copied to get there."""
-    return np.matmul(g, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+    return np.sum(np.matmul(g, cols.transpose(0, 1, 3, 2)), axis=0, out=out)
 
 
 def _tuple(value: int | Sequence[int], nd: int, name: str, where: str) -> tuple[int, ...]:

@@ -18,7 +18,7 @@ import numpy as np
 
 from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops.conv import _col2im, _reached, _tuple, _windows
+from glassnet.ops.conv import _col2im, _pad, _reached, _tuple, _unpad, _windows
 from glassnet.ops.linalg import matmul
 
 
@@ -47,7 +47,7 @@ def _window_max(x_pad, kernel, stride, dilation):
 def _window_argmax(x, kernel, stride, padding, dilation):
     """The padded input's shape, each window's maximum, and the flat tap that holds it."""
     # -inf padding never wins a window, which PyTorch's padding <= kernel / 2 keeps non-empty
-    x_pad = np.pad(x, ((0, 0), (0, 0), *padding), constant_values=-np.inf)
+    x_pad = _pad(x, padding, -np.inf)
     return (x_pad.shape[2:], *_window_max(x_pad, kernel, stride, dilation))
 
 
@@ -80,8 +80,7 @@ class MaxPool(Function):
         for i, tap in enumerate(itertools.product(*(range(k) for k in kernel))):
             reached = _reached(tap, stride, dilation, out)
             grad_pad[(Ellipsis, *reached)] += np.where(arg == i, grad_y, zero)
-        inner = tuple(slice(lo, size - hi) for (lo, hi), size in zip(padding, pad_size))
-        return np.ascontiguousarray(grad_pad[(Ellipsis, *inner)])
+        return _unpad(grad_pad, padding)
 
 
 def _avg_divisor(size, kernel, stride, padding, out, count_include_pad, divisor_override, dtype):
@@ -114,7 +113,7 @@ class AvgPool(Function):
     @staticmethod
     def forward(ctx, x, *, kernel, stride, padding, count_include_pad, divisor_override):
         nd = len(kernel)
-        x_pad = np.pad(x, ((0, 0), (0, 0), *padding)) if any(map(any, padding)) else x
+        x_pad = _pad(x, padding)
         win = _windows(x_pad, kernel, stride, (1,) * nd)
         total = win.sum(axis=tuple(range(-nd, 0)))
         divisor = _avg_divisor(
