@@ -97,7 +97,7 @@ def _col2im(
 
 
 class Conv(Function):
-    """N-d convolution (cross-correlation) as im2col and one matrix product per sample and group.
+    """N-d convolution (cross-correlation) as im2col and one matrix product per group.
 
     Forward. Pad x, then lay every receptive field out as a column: for sample n,
     X_n[(c, k), p] = x_pad[n, c, p*s + k*d] (one row per input channel and kernel tap, one
