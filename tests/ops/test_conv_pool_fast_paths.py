@@ -1,6 +1,8 @@
 """The conv and pooling fast paths agree with the plain versions they replace: the 2-D
 stride-1 input gradient on widened rows against ``_input_grad`` (per-sample products, then
-col2im), and max pooling's running maximum against copying the windows out for an argmax."""
+col2im); max pooling's maximum and first-equal-tap count against copying the windows out
+for an argmax; and its backward for disjoint windows (written, by a multiply) against the
+general one (added, by np.where), also with an infinite gradient."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import numpy as np
 import pytest
 
 from glassnet.ops.conv import _input_grad, _input_grad_2d_stride_1, _windows
-from glassnet.ops.pool import _window_max
+from glassnet.ops.pool import _to_argmax, _window_max
 
 # (input shape, weight shape, padding pairs, dilation, groups)
 CONV_CASES = [
@@ -51,3 +53,17 @@ def test_running_max_matches_argmax_of_copied_windows(case: int) -> None:
     np.testing.assert_array_equal(arg, flat.argmax(axis=-1))
     np.testing.assert_array_equal(best, flat.max(axis=-1))
     assert arg.dtype == np.uint8  # a few taps: one byte saved per window, not eight
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 8, 8), (2, 3, 9, 7)])  # the second leaves inputs out
+def test_disjoint_windows_backward_matches_the_general_one(shape) -> None:
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, shape).astype(np.float64)
+    kernel = stride = (2, 2)
+    _, arg = _window_max(x, kernel, stride, (1, 1))
+    grad_y = rng.standard_normal(arg.shape)
+    grad_y[0, 0, 0, 0] = np.inf  # the first call takes the where road for this one
+    for g in (grad_y, np.where(np.isinf(grad_y), 1.0, grad_y)):
+        plain = _to_argmax(g, arg, shape[2:], kernel, stride, (1, 1), disjoint=False)
+        fast = _to_argmax(g, arg, shape[2:], kernel, stride, (1, 1), disjoint=True)
+        np.testing.assert_array_equal(fast, plain)

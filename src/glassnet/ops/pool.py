@@ -27,21 +27,45 @@ def _window_max(x_pad, kernel, stride, dilation):
     that fits), as PyTorch picks it: the first maximum in row-major tap order, or the last
     NaN (a NaN always wins, so it propagates).
 
-    A maximum over the taps, then the first tap equal to it: 2K passes over output-sized
-    arrays, about 3x faster than copying the windows out for an ``argmax`` over a short
-    last axis (measured on LeNet's 2x2 pooling at batch 128)."""
+    A maximum over the taps, then the first tap equal to it, counted as the number of taps
+    before it that differ from the maximum: about 3K passes over output-sized arrays, 4x
+    faster than copying the windows out for an ``argmax`` over a short last axis (measured
+    on LeNet's 2x2 pooling at batch 128; ``test_conv_pool_fast_paths`` checks they agree)."""
     win = _windows(x_pad, kernel, stride, dilation)  # (N, C, *out, *kernel), a view
     taps = [win[(Ellipsis, *tap)] for tap in itertools.product(*(range(k) for k in kernel))]
     best = taps[0].copy()
     for value in taps[1:]:
         np.maximum(best, value, out=best)
     arg = np.zeros(best.shape, dtype=np.min_scalar_type(len(taps) - 1))
-    for i in range(len(taps) - 1, -1, -1):  # from the last tap, so the first equal one stays
-        np.copyto(arg, i, where=taps[i] == best, casting="unsafe")
+    differ = np.ones(best.shape, dtype=bool)  # every tap so far differs from the maximum
+    for i in range(1, len(taps)):
+        differ &= taps[i - 1] != best
+        arg += differ
     if np.isnan(best).any():  # NaN equals nothing: find it by itself, the last one winning
         for i, value in enumerate(taps):
             np.copyto(arg, i, where=np.isnan(value), casting="unsafe")
     return best, arg
+
+
+def _to_argmax(grad_y, arg, pad_size, kernel, stride, dilation, disjoint):
+    """Each window's gradient sent to the input at its arg-max tap, on the padded input:
+    col2im with the one-hot columns never built (tap i's block is the gradient where i is
+    the arg-max, zero elsewhere).
+
+    With ``disjoint`` windows (stride >= reach in every dimension, as in the usual 2x2
+    pooling) each input is in one window at most, so each tap's block is written, not
+    added, and as grad_y times the mask (a multiply, 3x faster than ``np.where``); a
+    non-finite gradient takes the ``np.where`` road, as inf * 0 would make a NaN."""
+    grad_pad = np.zeros((*grad_y.shape[:2], *pad_size), dtype=grad_y.dtype)
+    out, zero = grad_y.shape[2:], grad_y.dtype.type(0)
+    fast = disjoint and np.isfinite(grad_y).all()
+    for i, tap in enumerate(itertools.product(*(range(k) for k in kernel))):
+        reached = (Ellipsis, *_reached(tap, stride, dilation, out))
+        if fast:
+            np.multiply(grad_y, arg == i, out=grad_pad[reached])
+        else:
+            grad_pad[reached] += np.where(arg == i, grad_y, zero)
+    return grad_pad
 
 
 def _window_argmax(x, kernel, stride, padding, dilation):
@@ -72,14 +96,8 @@ class MaxPool(Function):
     def backward(ctx, grad_y):
         (arg,) = ctx.saved_tensors
         pad_size, kernel, stride, padding, dilation = ctx.layout
-        out = grad_y.shape[2:]
-        grad_pad = np.zeros((*grad_y.shape[:2], *pad_size), dtype=grad_y.dtype)
-        zero = grad_y.dtype.type(0)
-        # col2im with the one-hot columns never built: tap i sends each window's gradient
-        # to the input it read only where i is that window's arg-max
-        for i, tap in enumerate(itertools.product(*(range(k) for k in kernel))):
-            reached = _reached(tap, stride, dilation, out)
-            grad_pad[(Ellipsis, *reached)] += np.where(arg == i, grad_y, zero)
+        disjoint = all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+        grad_pad = _to_argmax(grad_y, arg, pad_size, kernel, stride, dilation, disjoint)
         return _unpad(grad_pad, padding)
 
 
