@@ -283,9 +283,10 @@ def table(results: dict) -> str:
         "| vs scikit-learn |",
         "|---|---|---|---|---|---|",
     ]
-    for row in results["speed"]:
-        if row.get("model", "mlp") != "mlp":
-            continue
+    mlp_rows = [r for r in results["speed"] if r.get("model", "mlp") == "mlp"]
+    if not mlp_rows:  # a run of --only conv nets
+        lines = []
+    for row in mlp_rows:
         speed = row["speedup_vs"]
         lines.append(
             f"| {row['task']} | {row['batch']} | {row['samples_per_s']['glassnet']:,.0f} | "
@@ -294,7 +295,7 @@ def table(results: dict) -> str:
         )
     o = results["engine_overhead_batch_1"]
     imports = results["import_s"]
-    lines += ["", "| measure | glassnet | PyTorch | ratio |", "|---|---|---|---|"]
+    lines += ["", "| measure | glassnet | PyTorch | ratio |", "|---|---|---|---|"][not lines :]
     lines.append(f"| training step at batch 1 / its matrix products alone | {o['ratio']:.2f} | | |")
     if "torch" in imports:
         lines.append(
