@@ -2,6 +2,7 @@
 
     python -m benchmarks.run            # the full run: medians of 7 interleaved repeats
     python -m benchmarks.run --quick    # a smoke test in about a minute (CI runs this)
+    python -m benchmarks.run --only cnn1d:train-sgd:32,lenet:train-sgd:128
 
 Every framework runs in its own process (so thread pools never compete) with the same
 number of BLAS threads (threadpoolctl; PyTorch's set_num_threads), on the same model,
@@ -29,17 +30,25 @@ HERE = Path(__file__).resolve().parent
 SETTLE_S = 0.3
 ROOT = HERE.parent
 
-# (task, batch, frameworks, batches held by the workload)
+# (model in workloads.MODELS, task, batch, frameworks, batches held by the workload)
 CONFIGS = [
-    ("train-sgd", 32, ("glassnet", "torch", "numpy"), 16),
-    ("train-sgd", 128, ("glassnet", "torch", "numpy"), 16),
-    ("train-sgd", 512, ("glassnet", "torch", "numpy"), 16),
-    ("train-adam", 128, ("glassnet", "torch"), 16),
-    ("infer", 1, ("glassnet", "torch", "numpy"), 16),
-    ("infer", 32, ("glassnet", "torch", "numpy"), 16),
-    ("infer", 1024, ("glassnet", "torch", "numpy"), 16),
-    ("epoch", 128, ("glassnet", "sklearn"), 64),
+    ("mlp", "train-sgd", 32, ("glassnet", "torch", "numpy"), 16),
+    ("mlp", "train-sgd", 128, ("glassnet", "torch", "numpy"), 16),
+    ("mlp", "train-sgd", 512, ("glassnet", "torch", "numpy"), 16),
+    ("mlp", "train-adam", 128, ("glassnet", "torch"), 16),
+    ("mlp", "infer", 1, ("glassnet", "torch", "numpy"), 16),
+    ("mlp", "infer", 32, ("glassnet", "torch", "numpy"), 16),
+    ("mlp", "infer", 1024, ("glassnet", "torch", "numpy"), 16),
+    ("mlp", "epoch", 128, ("glassnet", "sklearn"), 64),
+    ("cnn1d", "train-sgd", 32, ("glassnet", "torch"), 16),
+    ("cnn1d", "train-sgd", 128, ("glassnet", "torch"), 16),
+    ("lenet", "train-sgd", 32, ("glassnet", "torch"), 16),
+    ("lenet", "train-sgd", 128, ("glassnet", "torch"), 16),
 ]
+# the smoke run: one MLP training and one inference configuration, and each conv net once
+QUICK = [CONFIGS[0], CONFIGS[4], CONFIGS[8], CONFIGS[10]]
+# issue 14's targets: glassnet's training throughput over PyTorch's, at every batch size
+TARGETS = {"cnn1d": 1.0, "lenet": 0.7}
 
 
 def available(framework: str) -> bool:
@@ -50,7 +59,9 @@ def available(framework: str) -> bool:
 class Worker:
     """A framework's process; ``ask`` sends one JSON command and returns the reply."""
 
-    def __init__(self, framework: str, task: str, batch: int, count: int, threads: int) -> None:
+    def __init__(
+        self, framework: str, task: str, batch: int, count: int, threads: int, model: str = "mlp"
+    ) -> None:
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
@@ -70,6 +81,7 @@ class Worker:
             "batch": batch,
             "count": count,
             "threads": threads,
+            "model": model,
         }
         self.blas = self.ask({"setup": setup})["blas"]
 
@@ -86,9 +98,9 @@ class Worker:
         self.process.wait(timeout=60)
 
 
-def time_config(task, batch, frameworks, count, threads, repeats, budget) -> dict:
+def time_config(model, task, batch, frameworks, count, threads, repeats, budget) -> dict:
     """Median seconds per step (per epoch for the 'epoch' task) of each framework."""
-    workers = {f: Worker(f, task, batch, count, threads) for f in frameworks}
+    workers = {f: Worker(f, task, batch, count, threads, model) for f in frameworks}
     try:
         steps = {}
         for name, worker in workers.items():
@@ -174,13 +186,18 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short smoke run")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--output", default=str(HERE / "results.json"))
-    parser.add_argument("--only", metavar="TASK:BATCH,...", help="time only these configurations")
+    parser.add_argument(
+        "--only",
+        metavar="[MODEL:]TASK:BATCH,...",
+        help="time only these configurations (the model defaults to mlp)",
+    )
     args = parser.parse_args()
     repeats, budget = (3, 0.05) if args.quick else (7, 0.4)
-    configs = CONFIGS[:1] + CONFIGS[4:5] if args.quick else CONFIGS
+    configs = QUICK if args.quick else CONFIGS
     if args.only:
-        wanted = {tuple(item.split(":")) for item in args.only.split(",")}
-        configs = [c for c in configs if (c[0], str(c[1])) in wanted]
+        items = [item.split(":") for item in args.only.split(",")]
+        wanted = {tuple(i) if len(i) == 3 else ("mlp", *i) for i in items}
+        configs = [c for c in configs if (c[0], c[1], str(c[2])) in wanted]
 
     results: dict = {
         "machine": {
@@ -191,14 +208,16 @@ def main() -> None:
             "threads": args.threads,
             "date": time.strftime("%Y-%m-%d"),
             "quick": args.quick,
+            # OpenBLAS picks its kernels by the CPU it detects unless this forces one
+            "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         },
         "speed": [],
     }
-    for task, batch, frameworks, count in configs:
+    for model, task, batch, frameworks, count in configs:
         frameworks = tuple(f for f in frameworks if available(f))
-        timing = time_config(task, batch, frameworks, count, args.threads, repeats, budget)
+        timing = time_config(model, task, batch, frameworks, count, args.threads, repeats, budget)
         results["machine"]["blas"] = timing.pop("_blas")
-        row = {"task": task, "batch": batch, "seconds": timing}
+        row = {"model": model, "task": task, "batch": batch, "seconds": timing}
         row["samples_per_s"] = {
             f: (batch * (count if task == "epoch" else 1)) / s for f, s in timing.items()
         }
@@ -206,7 +225,7 @@ def main() -> None:
         row["speedup_vs"] = {f: ratio(s, g) for f, s in timing.items() if f != "glassnet"}
         results["speed"].append(row)
         print(
-            f"{task:10s} batch {batch:5d}: "
+            f"{model:6s} {task:10s} batch {batch:5d}: "
             + ", ".join(f"{f} {v:,.0f}/s" for f, v in row["samples_per_s"].items()),
             flush=True,
         )
@@ -223,6 +242,12 @@ def main() -> None:
             results["scaling"]["batch_size"] = overhead.ask({"scaling": "batch"})["batch_size"]
     finally:
         overhead.close()
+    if any(c[0] == "lenet" for c in configs):
+        memory = Worker("glassnet", "train-sgd", 1, 1, args.threads)
+        try:
+            results["im2col_memory"] = memory.ask({"im2col_memory": ["lenet", 128]})
+        finally:
+            memory.close()
 
     n = 3 if args.quick else 7
     results["import_s"] = {
@@ -258,7 +283,10 @@ def table(results: dict) -> str:
         "| vs scikit-learn |",
         "|---|---|---|---|---|---|",
     ]
-    for row in results["speed"]:
+    mlp_rows = [r for r in results["speed"] if r.get("model", "mlp") == "mlp"]
+    if not mlp_rows:  # a run of --only conv nets
+        lines = []
+    for row in mlp_rows:
         speed = row["speedup_vs"]
         lines.append(
             f"| {row['task']} | {row['batch']} | {row['samples_per_s']['glassnet']:,.0f} | "
@@ -267,7 +295,7 @@ def table(results: dict) -> str:
         )
     o = results["engine_overhead_batch_1"]
     imports = results["import_s"]
-    lines += ["", "| measure | glassnet | PyTorch | ratio |", "|---|---|---|---|"]
+    lines += ["", "| measure | glassnet | PyTorch | ratio |", "|---|---|---|---|"][not lines :]
     lines.append(f"| training step at batch 1 / its matrix products alone | {o['ratio']:.2f} | | |")
     if "torch" in imports:
         lines.append(
@@ -307,6 +335,7 @@ def table(results: dict) -> str:
             + ", ".join(f"{v:.1f} us" for v in per.values())
             + " | | |"
         )
+    lines += conv_table(results)
     m = results["machine"]
     blas = [b for b in m.get("blas", []) if b.get("user_api") == "blas"]
     kernel = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})" for b in blas)
@@ -316,6 +345,36 @@ def table(results: dict) -> str:
         f"framework, {kernel}, Python {m['python']}, {m['date']}."
     )
     return "\n".join(lines)
+
+
+def conv_table(results: dict) -> list[str]:
+    """The conv nets' training steps against PyTorch, with issue 14's targets, and the
+    memory of im2col."""
+    rows = [r for r in results["speed"] if r.get("model", "mlp") != "mlp"]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "| model | task | batch | glassnet samples/s | PyTorch samples/s | vs PyTorch | target |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        rate, target = row["samples_per_s"], TARGETS.get(row["model"])
+        lines.append(
+            f"| {row['model']} | {row['task']} | {row['batch']} | {rate['glassnet']:,.0f} | "
+            f"{rate.get('torch', 0):,.0f} | {_fmt(row['speedup_vs'].get('torch'))} | "
+            f"{_fmt(target, 'x')} |"
+        )
+    memory = results.get("im2col_memory")
+    if memory:
+        parts = " + ".join(f"{v / 1e6:.1f} MB" for v in memory["columns_bytes"].values())
+        lines += [
+            "",
+            f"Peak memory of one {memory['model']} training step at batch {memory['batch']} "
+            f"(tracemalloc): {memory['peak_bytes'] / 1e6:.1f} MB, of which the im2col columns "
+            f"(N x positions x C_in/groups x K floats per convolution) are {parts}.",
+        ]
+    return lines
 
 
 if __name__ == "__main__":

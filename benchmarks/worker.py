@@ -47,6 +47,35 @@ def gemm_only_seconds(batch: int, n: int) -> float:
     return time.perf_counter() - started
 
 
+def im2col_memory(model: str, batch: int) -> dict:
+    """Peak memory of one glassnet training step (tracemalloc, which sees NumPy's buffers),
+    after a warm-up step, next to the im2col column buffers worked out from the shapes:
+    each convolution's columns hold N * positions * (C_in / groups) * K floats, kept from
+    its forward until its backward, and its input gradient's columns are as large again."""
+    import tracemalloc
+
+    import glassnet as gn
+    from benchmarks.workloads import Glassnet
+
+    w = Glassnet("train-sgd", batch, count=1, model=model)
+    w.run(1)
+    tracemalloc.start()
+    w.run(1)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    columns = {}
+    x = w.xs[0]
+    with gn.no_grad():
+        for name, layer in w.model.named_children():
+            y = layer(x)
+            if isinstance(layer, (gn.nn.Conv1d, gn.nn.Conv2d)):
+                taps = layer.in_channels // layer.groups * int(np.prod(layer.kernel_size))
+                rows = batch * int(np.prod(y.shape[2:]))
+                columns[name] = rows * taps * x.data.itemsize
+            x = y
+    return {"model": model, "batch": batch, "peak_bytes": peak, "columns_bytes": columns}
+
+
 def scaling(task: str) -> dict:
     """Glassnet samples per second over dataset sizes, and step time over batch sizes."""
     import glassnet as gn
@@ -103,7 +132,9 @@ def main() -> None:
                 import torch
 
                 torch.set_num_threads(s["threads"])
-            workload = FRAMEWORKS[s["framework"]](s["task"], s["batch"], s.get("count", 16))
+            workload = FRAMEWORKS[s["framework"]](
+                s["task"], s["batch"], s.get("count", 16), s.get("model", "mlp")
+            )
             reply = {"ok": True, "blas": blas_info()}
         elif "time" in command:
             reply = {"seconds": workload.run(command["time"])}
@@ -111,6 +142,8 @@ def main() -> None:
             reply = {"seconds": gemm_only_seconds(*command["gemm_only"])}
         elif "scaling" in command:
             reply = scaling(command["scaling"])
+        elif "im2col_memory" in command:
+            reply = im2col_memory(*command["im2col_memory"])
         else:
             break
         print(json.dumps(reply), flush=True)

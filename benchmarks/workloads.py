@@ -1,14 +1,25 @@
 """The workloads, one class per framework, all on the same model, data and initial weights.
 
-A 784-512-256-10 ReLU MLP in float32 trained with cross-entropy and SGD (momentum 0.9) or
-Adam, or run forward only. Each workload's ``run(n)`` performs n steps and returns the
-seconds they took; the first calls warm up caches and allocators.
+A model is a ``Model`` in ``MODELS``: its input shape, its number of classes and a builder
+pair that makes it from ``glassnet.nn`` and from ``torch.nn``. The MLP (784-512-256-10, ReLU)
+is trained with cross-entropy and SGD (momentum 0.9) or Adam, or run forward only; the conv
+nets (the MNIST-1D CNN and a LeNet-style Conv2d net) are trained with SGD (momentum 0.9).
+All in float32. Each workload's ``run(n)`` performs n steps and returns the seconds they
+took; the first calls warm up caches and allocators.
+
+Adding a workload (say a GRU on MNIST-1D) is one ``Model`` entry: a builder for each
+framework (one function of ``nn`` serves both when the layers read the same), then a line
+in ``benchmarks.run.CONFIGS``.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -27,19 +38,84 @@ def initial_weights(seed: int = 0) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def batches(batch: int, count: int = 16, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def initial_state(shapes: dict[str, tuple[int, ...]], seed: int = 0) -> dict[str, np.ndarray]:
+    """PyTorch-style weights for any state_dict layout: U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    for each weight (fan_in = its size over its first dimension) and for the bias after it,
+    drawn in state_dict order, so both frameworks start from the same numbers (for the MLP
+    these are exactly ``initial_weights``)."""
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((count, batch, SIZES[0])).astype(np.float32)
-    y = rng.integers(0, SIZES[-1], (count, batch))
+    state, bound = {}, 1.0
+    for name, shape in shapes.items():
+        if len(shape) > 1:
+            bound = 1 / math.sqrt(math.prod(shape[1:]))
+        state[name] = rng.uniform(-bound, bound, shape).astype(np.float32)
+    return state
+
+
+def _mlp(nn: Any) -> Any:
+    return nn.Sequential(
+        nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)
+    )
+
+
+def _cnn1d(nn: Any) -> Any:
+    """The MNIST-1D paper's small CNN: three Conv1d of 25 channels (lengths 40 -> 19 -> 10
+    -> 5), then a linear layer to the 10 classes."""
+    return nn.Sequential(
+        nn.Conv1d(1, 25, 5, stride=2, padding=1), nn.ReLU(),
+        nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
+        nn.Flatten(), nn.Linear(25 * 5, 10),
+    )  # fmt: skip
+
+
+def _lenet(nn: Any) -> Any:
+    """LeNet-5 on 28x28 digits: 6 and 16 filters of 5x5, 2x2 max pooling, 120-84-10."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
+        nn.Linear(84, 10),
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Model:
+    """A benchmark model: input shape per sample, classes, and how each framework builds it
+    (``build_torch`` defaults to ``build``, called with ``torch.nn`` instead of ``glassnet.nn``)."""
+
+    input_shape: tuple[int, ...]
+    classes: int
+    build: Callable[[Any], Any]
+    build_torch: Callable[[Any], Any] | None = None
+
+    def builder(self, framework: str) -> Callable[[Any], Any]:
+        return self.build_torch if framework == "torch" and self.build_torch else self.build
+
+
+MODELS = {
+    "mlp": Model((784,), 10, _mlp),
+    "cnn1d": Model((1, 40), 10, _cnn1d),
+    "lenet": Model((1, 28, 28), 10, _lenet),
+}
+
+
+def batches(
+    batch: int, count: int = 16, seed: int = 1, model: str = "mlp"
+) -> tuple[np.ndarray, np.ndarray]:
+    spec = MODELS[model]
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((count, batch, *spec.input_shape)).astype(np.float32)
+    y = rng.integers(0, spec.classes, (count, batch))
     return x, y
 
 
 class Workload:
     """Base: ``step(i)`` does one step on batch i; ``run(n)`` times n steps."""
 
-    def __init__(self, task: str, batch: int, count: int = 16) -> None:
-        self.task, self.batch = task, batch
-        self.x, self.y = batches(batch, count)
+    def __init__(self, task: str, batch: int, count: int = 16, model: str = "mlp") -> None:
+        self.task, self.batch, self.model_name = task, batch, model
+        self.x, self.y = batches(batch, count, model=model)
 
     def run(self, n: int) -> float:
         count = len(self.x)
@@ -50,18 +126,15 @@ class Workload:
 
 
 class Glassnet(Workload):
-    def __init__(self, task: str, batch: int, count: int = 16) -> None:
-        super().__init__(task, batch, count)
+    def __init__(self, task: str, batch: int, count: int = 16, model: str = "mlp") -> None:
+        super().__init__(task, batch, count, model)
         import glassnet as gn
 
         nn = gn.nn
         self.gn = gn
-        self.model = nn.Sequential(
-            nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)
-        )
-        for layer, (w, b) in zip(self.model[::2], initial_weights()):
-            layer.weight.data[...] = w
-            layer.bias.data[...] = b
+        self.model = MODELS[model].builder("glassnet")(nn)
+        shapes = {k: v.shape for k, v in self.model.state_dict().items()}
+        self.model.load_state_dict(initial_state(shapes))
         if task == "train-adam":
             self.optimizer = gn.optim.Adam(self.model.parameters(), lr=1e-3)
         else:
@@ -84,19 +157,16 @@ class Glassnet(Workload):
 
 
 class Torch(Workload):
-    def __init__(self, task: str, batch: int, count: int = 16) -> None:
-        super().__init__(task, batch, count)
+    def __init__(self, task: str, batch: int, count: int = 16, model: str = "mlp") -> None:
+        super().__init__(task, batch, count, model)
         import torch
 
         nn = torch.nn
         self.torch = torch
-        self.model = nn.Sequential(
-            nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 256), nn.ReLU(), nn.Linear(256, 10)
-        )
-        with torch.no_grad():
-            for layer, (w, b) in zip(self.model[::2], initial_weights()):
-                layer.weight.copy_(torch.from_numpy(w))
-                layer.bias.copy_(torch.from_numpy(b))
+        self.model = MODELS[model].builder("torch")(nn)
+        shapes = {k: tuple(v.shape) for k, v in self.model.state_dict().items()}
+        state = {k: torch.from_numpy(v) for k, v in initial_state(shapes).items()}
+        self.model.load_state_dict(state)
         if task == "train-adam":
             self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         else:
@@ -122,7 +192,9 @@ class NumpyFused(Workload):
     """What NumPy can do when a person writes the whole step by hand: in-place updates,
     no graph, no checks, the softmax and cross-entropy gradient fused."""
 
-    def __init__(self, task: str, batch: int, count: int = 16) -> None:
+    def __init__(self, task: str, batch: int, count: int = 16, model: str = "mlp") -> None:
+        if model != "mlp":
+            raise ValueError("the hand-fused NumPy loop is written for the MLP only")
         super().__init__(task, batch, count)
         if task == "train-adam":
             raise ValueError("the hand-fused NumPy loop is written for SGD only")
@@ -178,7 +250,9 @@ class Sklearn(Workload):
     """scikit-learn's MLPClassifier: ``run(n)`` is one epoch of ``fit`` (max_iter=1) over
     the n batches, with its own mini-batching of the same size."""
 
-    def __init__(self, task: str, batch: int, count: int = 16) -> None:
+    def __init__(self, task: str, batch: int, count: int = 16, model: str = "mlp") -> None:
+        if model != "mlp":
+            raise ValueError("scikit-learn's MLPClassifier is an MLP only")
         super().__init__(task, batch, count)
         import warnings
 
