@@ -6,6 +6,7 @@ attention nodes with their shapes."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import glassnet as gn
 
@@ -192,6 +193,11 @@ def test_evaluation_passes_are_left_out() -> None:
     gru(gn.zeros(2, 4, 2))
     assert monitor.activations["0"] == []
     assert not gn.autograd.function.tracers  # nothing left behind
+    gru.train()
+    with pytest.raises(ValueError, match="expects input"):
+        gru(gn.zeros(2, 4, 5))  # a forward that fails after the watch started
+    monitor.remove()
+    assert not gn.autograd.function.tracers
 
 
 def test_trace_shows_cell_and_attention_nodes_with_their_shapes() -> None:

@@ -90,6 +90,7 @@ class Monitor:
         self.units: dict[str, str] = {}
         self._channels_first: bool | None = None  # did a conv (True) or Linear run last?
         self._warned_gate: dict[str, str] = {}  # GRU/LSTM layer -> "z" / "i"
+        self._watches: list[seq.OpWatch] = []
         self._handles = []
         for name, module in model.named_modules():
             if isinstance(module, _WATCHED):
@@ -102,6 +103,7 @@ class Monitor:
                 if type(module) in seq.GATED:
                     self._warned_gate[name] = seq.GATED[type(module)][3]
                 watch = seq.OpWatch(seq.WATCHES[type(module)])
+                self._watches.append(watch)
                 self._handles.append(module.register_forward_pre_hook(self._start(watch)))
                 self._handles.append(module.register_forward_hook(self._inside(name, watch)))
 
@@ -200,6 +202,8 @@ class Monitor:
         for handle in self._handles:
             handle.remove()
         self._handles = []
+        for watch in self._watches:
+            watch.stop()
 
     def latest(self, window: int = 10) -> dict[str, dict[str, float]]:
         """Per layer, the statistics averaged over the last ``window`` training batches."""

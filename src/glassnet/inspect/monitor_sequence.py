@@ -59,7 +59,8 @@ class OpWatch:
 
     def start(self) -> None:
         self.calls = []
-        function.tracers.append(self)
+        if self not in function.tracers:  # still there if the last forward raised
+            function.tracers.append(self)
 
     def stop(self) -> list:
         if self in function.tracers:
