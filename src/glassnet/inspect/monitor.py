@@ -6,6 +6,11 @@ for it, and a unit that stays dead on every batch never recovers unless the laye
 change) and of saturated sigmoid / tanh units (flat ends: their gradient vanishes). After
 a convolution a unit is a filter (an output channel): it is dead when its ReLU output is
 zero at every position of every sample, so the fraction is of the conv's channels.
+In a GRU or LSTM (layer or cell): the fraction of each gate's pre-activations on a flat end
+(saturated gates pass no gradient; only the update / input gate is warned about, since a
+forget gate held open is how an LSTM remembers). In a MultiheadAttention: per head, the
+mean entropy of its rows of attention weights and the fraction of nearly one-hot rows
+(``glassnet.inspect.monitor_sequence``).
 Per parameter: the gradient norm and the update-to-weight ratio of each step (about 1e-3
 is a common rule of thumb for plain SGD; much larger suggests the learning rate is too
 high, much smaller too low).
@@ -19,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from glassnet._pyplot import pyplot
+from glassnet.inspect import monitor_sequence as seq
 from glassnet.nn import activation as act
 from glassnet.nn.conv import Conv1d, Conv2d
 from glassnet.nn.layers import Linear
@@ -40,6 +46,10 @@ def layer_label(path: str, module: Module) -> str:
     elif isinstance(module, _CONVS):
         kernel = module.kernel_size[0] if len(set(module.kernel_size)) == 1 else module.kernel_size
         summary = f"{type(module).__name__}({module.in_channels}, {module.out_channels}, {kernel})"
+    elif hasattr(module, "hidden_size"):  # RNN, GRU, LSTM and their cells
+        summary = f"{type(module).__name__}({module.input_size}, {module.hidden_size})"
+    elif hasattr(module, "num_heads"):
+        summary = f"{type(module).__name__}({module.embed_dim}, {module.num_heads})"
     else:
         text = repr(module)
         summary = text if "\n" not in text and len(text) <= 32 else type(module).__name__
@@ -79,12 +89,23 @@ class Monitor:
         self.histograms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self.units: dict[str, str] = {}
         self._channels_first: bool | None = None  # did a conv (True) or Linear run last?
+        self._warned_gate: dict[str, str] = {}  # GRU/LSTM layer -> "z" / "i"
+        self._watches: list[seq.OpWatch] = []
         self._handles = []
         for name, module in model.named_modules():
             if isinstance(module, _WATCHED):
                 self.activations[name] = []
                 self.labels[name] = layer_label(name, module)
                 self._handles.append(module.register_forward_hook(self._hook(name)))
+            elif type(module) in seq.WATCHES:
+                self.activations[name] = []
+                self.labels[name] = layer_label(name, module)
+                if type(module) in seq.GATED:
+                    self._warned_gate[name] = seq.GATED[type(module)][3]
+                watch = seq.OpWatch(seq.WATCHES[type(module)])
+                self._watches.append(watch)
+                self._handles.append(module.register_forward_pre_hook(self._start(watch)))
+                self._handles.append(module.register_forward_hook(self._inside(name, watch)))
 
     def _units(self, y: np.ndarray) -> tuple[str, tuple[int, ...]]:
         """What a ReLU's unit is, and the axes it is one value along: a filter (every axis
@@ -115,6 +136,36 @@ class Monitor:
                 stats["saturated"] = float(((y < 0.01) | (y > 0.99)).mean())
             elif isinstance(module, act.Tanh):
                 stats["saturated"] = float((np.abs(y) > 0.99).mean())
+            self.activations[name].append(stats)
+
+        return record
+
+    @staticmethod
+    def _start(watch: seq.OpWatch):
+        def start(module: Module, inputs: Any) -> None:
+            if module.training:  # as for the other layers, evaluation passes are left out
+                watch.start()
+
+        return start
+
+    def _inside(self, name: str, watch: seq.OpWatch):
+        """After a recurrent or attention layer: its gates' or heads' statistics from the
+        ops it ran."""
+
+        def record(module: Module, inputs: Any, output: Any) -> None:
+            if not module.training:
+                return
+            calls = watch.stop()
+            y = (output[0] if isinstance(output, tuple) else output).data
+            stats = {"mean": float(y.mean()), "std": float(y.std())}
+            if type(module) in seq.GATED:
+                gates = seq.gate_saturation(module, calls)
+                stats["saturated"] = gates[seq.GATED[type(module)][3]]
+                stats |= {f"saturated {g}": v for g, v in gates.items()}
+            else:
+                p = seq.attention_weights(calls)
+                if p is not None:
+                    stats |= seq.head_statistics(p)
             self.activations[name].append(stats)
 
         return record
@@ -151,6 +202,8 @@ class Monitor:
         for handle in self._handles:
             handle.remove()
         self._handles = []
+        for watch in self._watches:
+            watch.stop()
 
     def latest(self, window: int = 10) -> dict[str, dict[str, float]]:
         """Per layer, the statistics averaged over the last ``window`` training batches."""
@@ -175,7 +228,15 @@ class Monitor:
                     f"layer {self.labels[name]}: {stats['dead']:.0%} of {what}; lower the "
                     "learning rate or use LeakyReLU"
                 )
-            if stats.get("saturated", 0) > SATURATION_WARNING:
+            gate = self._warned_gate.get(name)
+            if gate is not None and stats["saturated"] > SATURATION_WARNING:
+                found.append(
+                    f"layer {self.labels[name]}: {stats['saturated']:.0%} of its "
+                    f"{seq.GATE_WORDS[gate]} saturated (|pre-activation| > "
+                    f"{seq.SIGMOID_SATURATION}), so they pass almost no gradient; standardise "
+                    "the inputs, lower the learning rate or clip the gradients"
+                )
+            elif stats.get("saturated", 0) > SATURATION_WARNING:
                 found.append(
                     f"layer {self.labels[name]}: {stats['saturated']:.0%} of units saturated, so "
                     "their gradients vanish; standardise the inputs, lower the learning rate or "
@@ -207,6 +268,18 @@ class Monitor:
             ratio = self.updates.get(name)
             ratio_text = f"{np.mean(ratio[-window:]):.2e}" if ratio else ""
             lines.append(f"{name:<{width}} {np.mean(norms[-window:]):10.4g} {ratio_text:>14}")
+        details = [
+            f"{self.labels[name]}: "
+            + ", ".join(
+                f"{k} {v:.2f}" if k.startswith("entropy") else f"{k} {v:.0%}"
+                for k, v in s.items()
+                if k[:3] in ("sat", "ent", "one") and k != "saturated"
+            )
+            for name, s in latest.items()
+            if any(k.startswith(("saturated ", "entropy")) for k in s)
+        ]
+        if details:
+            lines += ["", "gates and attention heads", *details]
         problems = self.warnings(window)
         lines.append("")
         lines.extend(problems or ["no warnings"])

@@ -63,12 +63,26 @@ def _pairs(torch: Any) -> list[tuple[type, Any]]:
         (nn.RMSNorm, t.RMSNorm),
         (nn.Dropout2d, t.Dropout2d),
         (nn.Unflatten, t.Unflatten),
+        (nn.RNN, t.RNN),
+        (nn.GRU, t.GRU),
+        (nn.LSTM, t.LSTM),
+        (nn.RNNCell, t.RNNCell),
+        (nn.GRUCell, t.GRUCell),
+        (nn.LSTMCell, t.LSTMCell),
+        (nn.MultiheadAttention, t.MultiheadAttention),
+        (nn.TransformerEncoderLayer, t.TransformerEncoderLayer),
+        (nn.TransformerDecoderLayer, t.TransformerDecoderLayer),
+        (nn.TransformerEncoder, t.TransformerEncoder),
+        (nn.TransformerDecoder, t.TransformerDecoder),
     ]
 
 
 # Constructor arguments per layer, (positional, keyword), read from the attributes of the
 # same names, which both libraries keep; "bias" means "has a bias" (the attribute holds the
-# parameter or None). A layer missing here is built with no arguments.
+# parameter or None, or the flag itself in the recurrent layers). A layer whose arguments
+# are not all attributes has a function instead, ``(layer, convert) -> (args, kwargs)``,
+# with ``convert`` turning a sublayer into the other library's. A layer missing here is
+# built with no arguments.
 _BATCH_NORM = (("num_features",), ("eps", "momentum", "affine", "track_running_stats"))
 _CONV = (
     ("in_channels", "out_channels", "kernel_size"),
@@ -76,7 +90,63 @@ _CONV = (
 )
 _MAX_POOL = (("kernel_size",), ("stride", "padding", "dilation", "return_indices", "ceil_mode"))
 _AVG_POOL = (("kernel_size",), ("stride", "padding", "ceil_mode", "count_include_pad"))
-_ARGUMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+_RECURRENT = (("input_size", "hidden_size"), ("num_layers", "bias", "batch_first", "dropout",
+    "bidirectional"))  # fmt: skip
+_CELL = (("input_size", "hidden_size"), ("bias",))
+
+
+def _attention_args(layer: Any, convert: Any) -> tuple[tuple, dict]:
+    """MultiheadAttention keeps no ``bias`` or ``add_bias_kv`` flag: its parameters say."""
+    keywords = {k: getattr(layer, k) for k in ("dropout", "add_zero_attn", "kdim", "vdim")}
+    keywords |= {
+        "bias": layer.in_proj_bias is not None,
+        "add_bias_kv": layer.bias_k is not None,
+        "batch_first": layer.batch_first,
+    }
+    return (layer.embed_dim, layer.num_heads), keywords
+
+
+def _activation_name(layer: Any, convert: Any) -> Any:
+    """A transformer layer's activation as its constructor takes it. Both libraries keep
+    the function, not the name: a layer (nn.ReLU(), nn.GELU("tanh"), ...) is converted, the
+    functions relu and gelu become "relu" and "gelu", and other callables cannot cross."""
+    activation = layer.activation
+    if hasattr(activation, "state_dict"):
+        return convert(activation)
+    name = getattr(activation, "__name__", "")
+    if name in ("relu", "gelu"):
+        return name
+    raise TypeError(
+        f"cannot convert {type(layer).__name__} with activation {activation!r}: only 'relu', "
+        "'gelu' or a layer of the supported list cross between glassnet and PyTorch; rebuild "
+        "the layer on the other side with the same function"
+    )
+
+
+def _transformer_layer_args(layer: Any, convert: Any) -> tuple[tuple, dict]:
+    """d_model and nhead live in self_attn, dim_feedforward in linear1, eps in norm1."""
+    attention = layer.self_attn
+    return (attention.embed_dim, attention.num_heads), {
+        "dim_feedforward": layer.linear1.out_features,
+        "dropout": layer.dropout.p,
+        "activation": _activation_name(layer, convert),
+        "layer_norm_eps": layer.norm1.eps,
+        "batch_first": attention.batch_first,
+        "norm_first": layer.norm_first,
+        "bias": layer.linear1.bias is not None,
+    }
+
+
+def _transformer_stack_args(layer: Any, convert: Any) -> tuple[tuple, dict]:
+    """A stack is built from one layer, copied num_layers times (the weights follow)."""
+    keywords = {"norm": None if layer.norm is None else convert(layer.norm)}
+    if type(layer).__name__ == "TransformerEncoder":
+        # PyTorch's nested-tensor fast path zeroes padded positions that glassnet keeps
+        keywords["enable_nested_tensor"] = False
+    return (convert(layer.layers[0]), len(layer.layers)), keywords
+
+
+_ARGUMENTS: dict[str, Any] = {
     "Linear": (("in_features", "out_features"), ("bias",)),
     "LeakyReLU": (("negative_slope",), ()),
     "ELU": (("alpha",), ()),
@@ -102,19 +172,34 @@ _ARGUMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "AvgPool2d": (_AVG_POOL[0], (*_AVG_POOL[1], "divisor_override")),
     "AdaptiveAvgPool1d": (("output_size",), ()),
     "AdaptiveAvgPool2d": (("output_size",), ()),
+    "RNN": (_RECURRENT[0], (*_RECURRENT[1], "nonlinearity")),
+    "GRU": _RECURRENT,
+    "LSTM": (_RECURRENT[0], (*_RECURRENT[1], "proj_size")),
+    "RNNCell": (_CELL[0], (*_CELL[1], "nonlinearity")),
+    "GRUCell": _CELL,
+    "LSTMCell": _CELL,
+    "MultiheadAttention": _attention_args,
+    "TransformerEncoderLayer": _transformer_layer_args,
+    "TransformerDecoderLayer": _transformer_layer_args,
+    "TransformerEncoder": _transformer_stack_args,
+    "TransformerDecoder": _transformer_stack_args,
 }
 
 
-def _layer_args(layer: Any) -> tuple[tuple, dict]:
+def _layer_args(layer: Any, convert: Any) -> tuple[tuple, dict]:
     """Constructor arguments shared by a layer in both libraries (same attribute names)."""
 
     def read(attribute: str) -> Any:
         if attribute == "bias":
-            return getattr(layer, "bias", None) is not None
+            value = getattr(layer, "bias", None)
+            return value if isinstance(value, bool) else value is not None
         value = getattr(layer, attribute)
         return tuple(value) if isinstance(value, list) else value
 
-    positional, keywords = _ARGUMENTS.get(type(layer).__name__, ((), ()))
+    entry = _ARGUMENTS.get(type(layer).__name__, ((), ()))
+    if callable(entry):
+        return entry(layer, convert)
+    positional, keywords = entry
     return tuple(map(read, positional)), {k: read(k) for k in keywords}
 
 
@@ -133,7 +218,7 @@ def _convert(module: Any, table: dict[type, type], source: str) -> Any:
         from collections import OrderedDict
 
         return target(OrderedDict(children))
-    args, kwargs = _layer_args(module)
+    args, kwargs = _layer_args(module, lambda child: _convert(child, table, source))
     return target(*args, **kwargs)
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from glassnet.autograd import function
 from glassnet.autograd.grad_mode import no_grad
 from glassnet.autograd.tensor import Tensor
+from glassnet.io import onnx_sequence  # noqa: F401 - registers the recurrent and attention emitters
 from glassnet.io.onnx_ops import EMITTERS, Builder, Op, UnsupportedOpError, emit, emits
 
 __all__ = ["EMITTERS", "UnsupportedOpError", "emits", "export"]

@@ -63,6 +63,8 @@ class Builder:
         self.nodes: list = []
         self.initializers: list = []
         self.counter = 0
+        # constants folded from ops on constants alone (a layer's own zero state, stacked)
+        self.folded: set[str] = set()
 
     def fresh(self, hint: str) -> str:
         self.counter += 1
@@ -116,7 +118,8 @@ def emit(b: Builder, op: Op) -> str:
             "translate; supported are Linear, matmul, the activations, Softmax/LogSoftmax, "
             "Flatten/Unflatten/reshape, Conv1d/2d, max/avg/adaptive-avg pooling, LayerNorm, "
             "BatchNorm1d/2d (eval), GroupNorm, RMSNorm, Embedding, Dropout/Dropout2d (eval), "
-            "mean/sum and elementwise arithmetic"
+            "RNN/GRU/LSTM and their cells, MultiheadAttention and the Transformer layers, "
+            "indexing, cat/stack, mean/sum and elementwise arithmetic"
         )
     return emitter(b, op)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd import function
 from glassnet.autograd.tensor import Tensor
 from glassnet.nn import functional as F
 from glassnet.nn import init
@@ -159,9 +160,10 @@ class RNNBase(Module):
 
     def _steps(self, x: Tensor, time_dim: int) -> list[Tensor]:
         """The input at each step. Data that needs no gradient is sliced as plain arrays:
-        one graph node fewer per step."""
+        one graph node fewer per step (unless an op tracer, such as ONNX export, must see
+        where each step's input comes from)."""
         lead = (slice(None),) * time_dim
-        if not x.requires_grad:
+        if not x.requires_grad and not function.tracers:
             return [Tensor._make(x.data[(*lead, t)]) for t in range(x.shape[time_dim])]
         return [getitem(x, (*lead, t)) for t in range(x.shape[time_dim])]
 
