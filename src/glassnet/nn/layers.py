@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd.device import check_device
 from glassnet.autograd.tensor import Tensor
 from glassnet.nn import functional as F
 from glassnet.nn import init
@@ -42,11 +43,13 @@ class Linear(Module):
         in_features: int,
         out_features: int,
         bias: bool = True,
-        *,
+        device: Any = None,
         dtype: Any = None,
+        *,
         generator: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        check_device(device)
         _check_size("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty((out_features, in_features), dtype)
