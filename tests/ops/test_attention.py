@@ -128,11 +128,6 @@ def test_dropout_keeps_the_expected_fraction_and_mean() -> None:
         ([(4,), (2, 5, 4), (2, 5, 3)], {}, "unsqueeze(0)"),
         ([(2, 3, 4), (3, 5, 4), (3, 5, 3)], {}, "do not broadcast"),
         ([(2, 3, 4), (2, 5, 4), (2, 5, 3)], {"attn_mask": np.ones((5, 3), bool)}, "(3, 5)"),
-        (
-            [(2, 3, 4), (2, 5, 4), (2, 5, 3)],
-            {"attn_mask": np.ones((3, 5), bool), "is_causal": True},
-            "not both",
-        ),
         ([(2, 3, 4), (2, 5, 4), (2, 5, 3)], {"dropout_p": 1.5}, "[0, 1]"),
     ],
 )

@@ -35,6 +35,12 @@ def _masks_as_scores(
     *masked* (-inf), the opposite of F.scaled_dot_product_attention; a float mask is added."""
     if mask is None:
         return None
+    given = np.dtype(mask.dtype if isinstance(mask, Tensor) else np.asarray(mask).dtype)
+    if given.kind not in "bf":  # an int 0/1 mask is ambiguous: 1 = keep or 1 = masked?
+        raise TypeError(
+            f"{place}: {name} must be bool ({true_means}) or float (added to the scores), as "
+            f"in PyTorch, got {given}; convert it with mask.bool() (or to the query's dtype)"
+        )
     if isinstance(mask, Tensor) and mask.dtype != bool:
         if mask.dtype != dtype:
             raise TypeError(
@@ -316,9 +322,3 @@ class MultiheadAttention(Module):
             if not batched:
                 weights = weights[0]
         return out, weights
-
-    def extra_repr(self) -> str:
-        return (
-            f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout}, "
-            f"batch_first={self.batch_first}"
-        )

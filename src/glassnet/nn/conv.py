@@ -16,19 +16,13 @@ from glassnet.nn import functional as F
 from glassnet.nn import init
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
+from glassnet.ops.conv import _tuple
 from glassnet.ops.conv_transpose import output_padding_for
 from glassnet.ops.indexing import index_select
 
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 # padding_mode -> np.pad's mode for the positions each padded place copies
 _NP_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-
-
-def _tuple(value: int | Sequence[int], nd: int, name: str, layer: str) -> tuple[int, ...]:
-    values = (value,) * nd if isinstance(value, (int, np.integer)) else tuple(value)
-    if len(values) != nd or not all(isinstance(v, (int, np.integer)) for v in values):
-        raise ValueError(f"{layer}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
-    return tuple(int(v) for v in values)
 
 
 class _ConvNd(Module):
@@ -81,6 +75,10 @@ class _ConvNd(Module):
             raise ValueError(f"{layer}: glassnet runs on the CPU only, got device={device!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _tuple(kernel_size, nd, "kernel_size", layer)
+        if min(self.kernel_size) < 1:
+            raise ValueError(
+                f"{layer}: kernel_size must be >= 1 in every dimension, got {kernel_size!r}"
+            )
         self.stride = _tuple(stride, nd, "stride", layer)
         self.dilation = _tuple(dilation, nd, "dilation", layer)
         self.output_padding = _tuple(output_padding, nd, "output_padding", layer)

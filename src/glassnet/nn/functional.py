@@ -7,6 +7,7 @@ that need a mode or a generator (dropout, normalisation, embedding).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -122,6 +123,7 @@ def dropout2d(
     input: Tensor,  # noqa: A002 - PyTorch's name
     p: float = 0.5,
     training: bool = True,
+    inplace: bool = False,
     generator: np.random.Generator | None = None,
 ) -> Tensor:
     """Channel dropout for (N, C, H, W): zero each whole channel (feature map) with
@@ -129,19 +131,34 @@ def dropout2d(
 
     Neighbouring pixels of a feature map are strongly correlated, so zeroing single pixels
     regularises little; dropping whole maps does. One mask value per (sample, channel).
+
+    As PyTorch 2.13, the mask is always one value per (dim 0, dim 1) pair: a 3-D input is
+    read as (N, C, L) (channel-wise 1-D dropout, not an unbatched image), with PyTorch's
+    warning. Other shapes, deprecated in PyTorch, are refused. ``inplace`` is accepted for
+    PyTorch compatibility; the result is always a new tensor.
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout2d: p must be a probability in [0, 1], got {p}")
-    if input.ndim != 4:
+    if input.ndim not in (3, 4):
+        # PyTorch still runs these (deprecated, elementwise for 2-D), almost always a mistake
         raise ValueError(
-            f"dropout2d: expects input (N, C, H, W), got {input.shape}; "
-            f"add a batch dimension with x.unsqueeze(0) for a single image"
+            f"dropout2d: expects input (N, C, H, W), got {input.shape}; add a batch "
+            "dimension with x.unsqueeze(0) for a single image, use F.dropout for (N, F)"
+        )
+    if input.ndim == 3:
+        warnings.warn(
+            f"dropout2d: received a 3-D input {input.shape}, read as (N, C, L) as PyTorch "
+            "does (channel-wise 1-D dropout), not as an unbatched (C, H, W) image; for an "
+            "image add the batch dimension with x.unsqueeze(0)",
+            UserWarning,
+            stacklevel=2,
         )
     if not training or p == 0.0:
         return input
     if p == 1.0:
         return input * 0.0
-    keep = resolve_generator(generator).random(input.shape[:2] + (1, 1)) >= p
+    mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
+    keep = resolve_generator(generator).random(mask_shape) >= p
     mask = keep.astype(input.dtype) / np.asarray(1 - p, dtype=input.dtype)
     return elementwise.mul(input, Tensor._make(mask))
 

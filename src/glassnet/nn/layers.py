@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd.device import check_device
 from glassnet.autograd.tensor import Tensor
 from glassnet.nn import functional as F
 from glassnet.nn import init
@@ -42,11 +43,13 @@ class Linear(Module):
         in_features: int,
         out_features: int,
         bias: bool = True,
-        *,
+        device: Any = None,
         dtype: Any = None,
+        *,
         generator: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
+        check_device(device)
         _check_size("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         self.weight = _empty((out_features, in_features), dtype)
@@ -117,20 +120,30 @@ class Dropout(Module):
 
 class Dropout2d(Module):
     """Channel dropout for (N, C, H, W) in training mode: zero whole channels with
-    probability p and scale the kept ones by 1/(1-p); the identity in eval mode."""
+    probability p and scale the kept ones by 1/(1-p); the identity in eval mode.
 
-    def __init__(self, p: float = 0.5, *, generator: np.random.Generator | None = None) -> None:
+    A 3-D input is read as (N, C, L), as PyTorch 2.13 does (see ``F.dropout2d``).
+    ``inplace`` is accepted for PyTorch compatibility; the result is always a new tensor.
+    """
+
+    def __init__(
+        self,
+        p: float = 0.5,
+        inplace: bool = False,
+        *,
+        generator: np.random.Generator | None = None,
+    ) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout2d: p must be a probability in [0, 1], got {p}")
-        self.p = p
+        self.p, self.inplace = p, bool(inplace)
         self.generator = generator
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.dropout2d(x, self.p, self.training, self.generator)
+        return F.dropout2d(x, self.p, self.training, self.inplace, self.generator)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Unflatten(Module):

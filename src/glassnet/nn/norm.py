@@ -7,11 +7,23 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd.device import check_device
 from glassnet.autograd.tensor import Tensor
 from glassnet.nn import functional as F
 from glassnet.nn import init
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
+
+
+def _check_dtype(place: str, x: Tensor, like: Tensor | None) -> None:
+    """The input must have the parameters' (or running statistics') dtype, as PyTorch's
+    "mixed dtype" error: a float64 input would silently upcast the float32 layer."""
+    if like is not None and x.dtype != like.dtype:
+        fix = ".float()" if like.dtype == np.float32 else f".to({np.dtype(like.dtype).name})"
+        raise TypeError(
+            f"{place}: input has dtype {x.dtype} but the layer's parameters are {like.dtype}; "
+            f"convert the input with {fix} (or the layer with .double() / dtype=...)"
+        )
 
 
 class LayerNorm(Module):
@@ -27,10 +39,11 @@ class LayerNorm(Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
-        *,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        check_device(device)
         shape = F.as_shape(normalized_shape)
         self.normalized_shape, self.eps = shape, eps
         self.elementwise_affine = elementwise_affine
@@ -44,6 +57,7 @@ class LayerNorm(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         F.check_normalized_shape(f"LayerNorm({self.normalized_shape})", x, self.normalized_shape)
+        _check_dtype(f"LayerNorm({self.normalized_shape})", x, self.weight)
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -69,19 +83,23 @@ class _BatchNorm(Module):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
-        *,
+        device: Any = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
+        check_device(device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        self.with_bias = affine and bias
         dtype = np.float32 if dtype is None else dtype
         # registered even as None, as in PyTorch
         self.register_parameter(
             "weight", Parameter(np.ones(num_features, dtype=dtype)) if affine else None
         )
         self.register_parameter(
-            "bias", Parameter(np.zeros(num_features, dtype=dtype)) if affine else None
+            "bias", Parameter(np.zeros(num_features, dtype=dtype)) if self.with_bias else None
         )
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(np.zeros(num_features, dtype=dtype)))
@@ -102,6 +120,8 @@ class _BatchNorm(Module):
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
+        like = self.weight if self.weight is not None else self.running_mean
+        _check_dtype(f"{type(self).__name__}({self.num_features})", x, like)
         momentum = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
@@ -122,7 +142,8 @@ class _BatchNorm(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.with_bias}, "
+            f"track_running_stats={self.track_running_stats}"
         )
 
 
@@ -163,11 +184,13 @@ class GroupNorm(Module):
         num_channels: int,
         eps: float = 1e-5,
         affine: bool = True,
-        bias: bool = True,
-        *,
+        device: Any = None,
         dtype: Any = None,
+        *,
+        bias: bool = True,
     ) -> None:
         super().__init__()
+        check_device(device)
         if num_channels % num_groups != 0:
             raise ValueError(
                 f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
@@ -189,6 +212,7 @@ class GroupNorm(Module):
                 f"GroupNorm({self.num_groups}, {self.num_channels}) expects input "
                 f"(N, {self.num_channels}, *), got {x.shape}"
             )
+        _check_dtype(f"GroupNorm({self.num_groups}, {self.num_channels})", x, self.weight)
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
@@ -210,10 +234,11 @@ class RMSNorm(Module):
         normalized_shape: int | tuple[int, ...],
         eps: float | None = None,
         elementwise_affine: bool = True,
-        *,
+        device: Any = None,
         dtype: Any = None,
     ) -> None:
         super().__init__()
+        check_device(device)
         shape = F.as_shape(normalized_shape)
         self.normalized_shape, self.eps = shape, eps
         self.elementwise_affine = elementwise_affine

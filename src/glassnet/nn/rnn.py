@@ -10,6 +10,7 @@ The single-step ``*Cell`` modules are in ``glassnet.nn.rnn_cell``.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
@@ -38,14 +39,15 @@ def _positive_int(layer: str, name: str, value: Any) -> int:
     return int(value)
 
 
-def _check_dtype(module: Module, x: Tensor) -> None:
-    """The input must have the weights' dtype: a float64 input would silently upcast."""
+def _check_dtype(module: Module, x: Tensor, name: str = "input") -> None:
+    """The input (or an initial state, ``name``) must have the weights' dtype: a float64
+    tensor would silently upcast the whole recurrence."""
     dtype = module.weight_ih_l0.dtype if hasattr(module, "weight_ih_l0") else module.weight_ih.dtype
     if x.dtype != dtype:
         fix = ".float()" if dtype == np.float32 else f".to({np.dtype(dtype).name})"
         raise TypeError(
-            f"{type(module).__name__}: input has dtype {x.dtype} but the weights are {dtype}; "
-            f"convert the input with {fix} (or the module with dtype=... when built)"
+            f"{type(module).__name__}: {name} has dtype {x.dtype} but the weights are {dtype}; "
+            f"convert the {name} with {fix} (or the module with dtype=... when built)"
         )
 
 
@@ -82,6 +84,14 @@ class RNNBase(Module):
         self.num_layers = _positive_int(layer, "num_layers", num_layers)
         if isinstance(dropout, bool) or not 0.0 <= float(dropout) <= 1.0:
             raise ValueError(f"{layer}: dropout must be a probability in [0, 1], got {dropout!r}")
+        if float(dropout) > 0 and self.num_layers == 1:  # as PyTorch warns
+            warnings.warn(
+                f"{layer}: dropout is applied between recurrent layers, so dropout={dropout} "
+                f"does nothing with num_layers=1; use num_layers > 1 or put a Dropout after "
+                "the layer",
+                UserWarning,
+                stacklevel=3,
+            )
         if proj_size != 0:
             raise NotImplementedError(
                 f"{layer}: proj_size={proj_size} (LSTM with projections) is not implemented; "
@@ -120,6 +130,11 @@ class RNNBase(Module):
         names = ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
         return tuple(getattr(self, f"{n}_l{k}{suffix}", None) for n in names)
 
+    def flatten_parameters(self) -> None:
+        """Nothing to do: PyTorch packs the weights into one buffer for cuDNN; glassnet's
+        weights are separate NumPy arrays already used as they are. Kept so code written
+        for PyTorch runs unchanged."""
+
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.num_layers != 1:
@@ -145,6 +160,13 @@ class RNNBase(Module):
                 f"{got}; features go last (a sequence of scalars is (..., L, 1): unsqueeze(-1))"
             )
         _check_dtype(self, x)
+        time_dim = 1 if x.ndim == 3 and self.batch_first else 0
+        if x.shape[time_dim] == 0:
+            raise ValueError(
+                f"{type(self).__name__}: expected sequence length to be larger than 0, got "
+                f"input of shape {x.shape} (the sequence is dimension {time_dim}); "
+                "drop empty sequences before the layer"
+            )
         return x.ndim == 3
 
     def _check_state(self, h: Tensor, batch: int | None, name: str) -> None:
@@ -157,6 +179,7 @@ class RNNBase(Module):
                 f"num_directions, {'N, ' if batch is not None else ''}hidden_size), got {got}; "
                 "batch_first does not apply to the states"
             )
+        _check_dtype(self, h, name)
 
     def _steps(self, x: Tensor, time_dim: int) -> list[Tensor]:
         """The input at each step. Data that needs no gradient is sliced as plain arrays:

@@ -81,6 +81,8 @@ class RNNCellBase(Module):
         elif not isinstance(hx, Tensor) or hx.shape != expected:
             got = hx.shape if isinstance(hx, Tensor) else type(hx).__name__
             raise ValueError(f"{layer}: {name} must have shape {expected}, got {got}")
+        else:
+            _check_dtype(self, hx, name)
         return (x, hx) if batched else (x.unsqueeze(0), hx.unsqueeze(0))
 
     def _weights(self) -> tuple:

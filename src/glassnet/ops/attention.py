@@ -17,7 +17,7 @@ import numpy as np
 
 from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops.elementwise import unbroadcast
+from glassnet.ops.elementwise import add, unbroadcast
 from glassnet.random import resolve_generator
 
 
@@ -131,19 +131,28 @@ def _additive_mask(
     """The mask as numbers added to the scores: a float mask as given (a Tensor keeps its
     gradient), a boolean one as 0 where True (may attend) and -inf where False, causal as
     -inf above the diagonal (query i sees keys 0..i, aligned top-left as PyTorch does)."""
-    where = "scaled_dot_product_attention"
     length, source = query.shape[-2], key.shape[-2]
     dtype = query.dtype
+    causal = None
     if is_causal:
-        if attn_mask is not None:
-            raise ValueError(
-                f"{where}: pass either attn_mask or is_causal=True, not both; fold the causal "
-                "mask into attn_mask yourself (e.g. & with a lower-triangular boolean mask)"
-            )
         allowed = np.tril(np.ones((length, source), dtype=bool))
-        return np.where(allowed, 0.0, -np.inf).astype(dtype)
+        causal = np.where(allowed, 0.0, -np.inf).astype(dtype)
     if attn_mask is None:
-        return None
+        return causal
+    mask = _given_mask(attn_mask, query, key)
+    if causal is None:
+        return mask
+    # both: -inf above the diagonal added to the given mask, what PyTorch 2.13 computes
+    # (masked_fill of a float mask, & of a boolean one); a Tensor mask keeps its gradient
+    if isinstance(mask, Tensor):
+        return add(mask, Tensor(causal))
+    return mask + causal
+
+
+def _given_mask(attn_mask: Tensor | np.ndarray, query: Tensor, key: Tensor) -> Tensor | np.ndarray:
+    """attn_mask checked and made additive: 0 / -inf for a boolean one, a float one as is."""
+    where = "scaled_dot_product_attention"
+    length, source, dtype = query.shape[-2], key.shape[-2], query.dtype
     data = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
     target = (*np.broadcast_shapes(query.shape[:-2], key.shape[:-2]), length, source)
     try:
@@ -174,6 +183,7 @@ def scaled_dot_product_attention(
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
+    enable_gqa: bool = False,
     *,
     generator: np.random.Generator | None = None,
 ) -> Tensor:
@@ -189,17 +199,27 @@ def scaled_dot_product_attention(
         dropout_p: drop each attention weight with this probability (and scale the kept
             ones by 1 / (1 - p)); it is applied whenever p > 0, as in PyTorch (layers pass
             0 in eval mode).
-        is_causal: query i attends to keys 0..i only (a lower-triangular mask).
+        is_causal: query i attends to keys 0..i only (a lower-triangular mask); with an
+            attn_mask too, both apply (as PyTorch 2.13: a boolean mask is and-ed with the
+            triangle, a float mask gets -inf above the diagonal).
         scale: multiplies the scores; None means 1 / sqrt(E).
+        enable_gqa: grouped-query attention: query (..., Hq, L, E) and key/value
+            (..., Hkv, S, E) with Hq a multiple of Hkv; query head h reads key/value head
+            h // (Hq / Hkv), as if each key/value head were repeated Hq / Hkv times
+            (``repeat_interleave`` on dim -3, as PyTorch). Done by broadcasting, no copy.
         generator: the random generator for dropout; None means glassnet's default.
 
     Returns:
         (..., L, Ev). A query row with every key masked gives 0 (as PyTorch 2.13).
 
     Raises:
-        ValueError: on shapes that do not fit, or both attn_mask and is_causal.
-        TypeError: on mixed dtypes.
+        ValueError: on shapes that do not fit.
+        TypeError: on mixed dtypes, or a mask neither boolean nor of the query's dtype.
     """
+    if enable_gqa:
+        return _grouped_query_attention(
+            query, key, value, attn_mask, dropout_p, is_causal, scale, generator
+        )
     _check(query, key, value)
     if not 0.0 <= dropout_p <= 1.0:
         raise ValueError(
@@ -220,3 +240,45 @@ def scaled_dot_product_attention(
         scale_kept = 0.0 if dropout_p == 1.0 else 1.0 / (1.0 - dropout_p)
         keep = (kept * scale_kept).astype(query.dtype)
     return ScaledDotProductAttention.apply(query, key, value, mask, keep, scale=float(scale))
+
+
+def _grouped_query_attention(query, key, value, attn_mask, dropout_p, is_causal, scale, generator):
+    """enable_gqa: (..., Hq, L, E) queries as (..., Hkv, G, L, E), keys and values as
+    (..., Hkv, 1, S, E), so broadcasting pairs query head h with key head h // G (and the
+    backward's unbroadcast sums the G query heads' gradients into their shared key head)."""
+    where = "scaled_dot_product_attention"
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor) or t.ndim < 3:
+            got = t.shape if isinstance(t, Tensor) else type(t).__name__
+            raise ValueError(
+                f"{where}: enable_gqa=True needs (..., heads, length, features) tensors, got "
+                f"{name} {got}"
+            )
+    heads_q, heads_kv = query.shape[-3], key.shape[-3]
+    if value.shape[-3] != heads_kv or heads_q % heads_kv:
+        raise ValueError(
+            f"{where}: enable_gqa=True needs key and value with the same number of heads "
+            f"dividing the query's, got query {query.shape}, key {key.shape} and value "
+            f"{value.shape} (heads are dimension -3)"
+        )
+    group = heads_q // heads_kv
+    q = query.reshape(*query.shape[:-3], heads_kv, group, *query.shape[-2:])
+    k, v = key.unsqueeze(-3), value.unsqueeze(-3)
+    if attn_mask is not None:
+        data = attn_mask.data if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+        if data.ndim >= 3:  # its head dimension, 1 or Hq, split as the query's
+            split = (1, 1) if data.shape[-3] == 1 else (heads_kv, group)
+            if data.shape[-3] not in (1, heads_q):
+                raise ValueError(
+                    f"{where}: attn_mask of shape {data.shape} has {data.shape[-3]} heads, "
+                    f"the query {heads_q}; give it 1 or {heads_q} heads (dimension -3)"
+                )
+            shape = (*data.shape[:-3], *split, *data.shape[-2:])
+            if isinstance(attn_mask, Tensor):
+                attn_mask = attn_mask.reshape(*shape)
+            else:
+                attn_mask = data.reshape(shape)
+    out = scaled_dot_product_attention(
+        q, k, v, attn_mask, dropout_p, is_causal, scale, generator=generator
+    )
+    return out.reshape(*out.shape[:-4], heads_q, *out.shape[-2:])

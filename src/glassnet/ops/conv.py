@@ -225,7 +225,12 @@ def _sum_of_products(g: np.ndarray, cols: np.ndarray, out: np.ndarray) -> np.nda
 
 def _tuple(value: int | Sequence[int], nd: int, name: str, where: str) -> tuple[int, ...]:
     """An int or a tuple of nd ints, as PyTorch takes stride, padding and dilation."""
-    values = (value,) * nd if isinstance(value, (int, np.integer)) else tuple(value)
+    if isinstance(value, (int, np.integer)):
+        values = (value,) * nd
+    elif isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, str):
+        values = tuple(value)
+    else:  # a float or another scalar: tuple() would fail with a message naming no place
+        values = ()
     if len(values) != nd or not all(isinstance(v, (int, np.integer)) for v in values):
         raise ValueError(f"{where}: {name} must be an int or a tuple of {nd} ints, got {value!r}")
     return tuple(int(v) for v in values)

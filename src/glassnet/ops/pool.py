@@ -70,8 +70,10 @@ def _to_argmax(grad_y, arg, pad_size, kernel, stride, dilation, disjoint):
 
 def _window_argmax(x, kernel, stride, padding, dilation):
     """The padded input's shape, each window's maximum, and the flat tap that holds it."""
-    # -inf padding never wins a window, which PyTorch's padding <= kernel / 2 keeps non-empty
-    x_pad = _pad(x, padding, -np.inf)
+    # -inf padding never wins a window, which PyTorch's padding <= kernel / 2 keeps non-empty;
+    # an integer input is padded with its type's minimum, which is exact (-inf is no integer)
+    low = np.iinfo(x.dtype).min if np.issubdtype(x.dtype, np.integer) else -np.inf
+    x_pad = _pad(x, padding, low)
     return (x_pad.shape[2:], *_window_max(x_pad, kernel, stride, dilation))
 
 
@@ -152,9 +154,22 @@ class AvgPool(Function):
         return _col2im(cols, pad_size, padding, stride, (1,) * nd)
 
 
+def _check_dtype(where: str, x: Tensor, integers: bool) -> None:
+    """Refuse what PyTorch refuses: bool input to any pooling, integer input to averages
+    (an average of integers is no integer; casting the averaging weights to the input's
+    integer type would turn them to zeros). Max pooling of integers is exact."""
+    kind = np.dtype(x.dtype).kind
+    if kind == "b" or (kind in "iu" and not integers):
+        raise TypeError(
+            f"{where}: not implemented for {x.dtype} input; pool a floating-point tensor: "
+            "convert it with x.float()"
+        )
+
+
 def _pool_args(nd, where, x, kernel_size, stride, padding, dilation, ceil_mode):
     """Checked (x batched, unbatched, kernel, stride, padding pairs, dilation), as PyTorch."""
     dims = "(N, C, L)" if nd == 1 else "(N, C, H, W)"
+    _check_dtype(where, x, integers=where.startswith("max"))
     if x.ndim not in (nd + 1, nd + 2):
         raise ValueError(
             f"{where}: input must be {dims} or without the batch dimension, got shape {x.shape}"
@@ -163,7 +178,8 @@ def _pool_args(nd, where, x, kernel_size, stride, padding, dilation, ceil_mode):
     if unbatched:
         x = x.reshape(1, *x.shape)
     kernel = _tuple(kernel_size, nd, "kernel_size", where)
-    stride = kernel if stride is None or stride == [] else _tuple(stride, nd, "stride", where)
+    empty = stride is None or (isinstance(stride, (list, tuple)) and len(stride) == 0)
+    stride = kernel if empty else _tuple(stride, nd, "stride", where)
     pads = _tuple(padding, nd, "padding", where)
     dilation = _tuple(dilation, nd, "dilation", where)
     if min(kernel + stride + dilation) < 1:
@@ -367,6 +383,7 @@ def _adaptive_avg_pool(nd: int, x: Tensor, output_size) -> Tensor:
         raise ValueError(
             f"{where}: input must be {dims} or without the batch dimension, got shape {x.shape}"
         )
+    _check_dtype(where, x, integers=False)
     sizes = (output_size,) * nd if output_size is None else output_size
     sizes = (sizes,) * nd if isinstance(sizes, (int, np.integer)) else tuple(sizes)
     # None keeps that dimension's size, as PyTorch
