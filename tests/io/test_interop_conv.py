@@ -140,3 +140,13 @@ def test_a_training_step_agrees_after_from_torch() -> None:
         )
     for key, value in theirs.state_dict().items():
         np.testing.assert_allclose(ours.state_dict()[key].numpy(), value.numpy(), rtol=1e-12)
+
+
+def test_a_batch_norm_without_bias_crosses_both_ways_with_its_flag():
+    torch = pytest.importorskip("torch")
+    mine = gn.nn.Sequential(gn.nn.BatchNorm2d(4, bias=False), gn.nn.BatchNorm2d(4, affine=False))
+    theirs = gn.interop.to_torch(mine)
+    assert theirs[0].bias is None and theirs[0].weight is not None
+    assert repr(theirs) == repr(mine)
+    back = gn.interop.from_torch(torch.nn.Sequential(torch.nn.BatchNorm2d(4, bias=False)))
+    assert back[0].bias is None and repr(back[0]) == repr(torch.nn.BatchNorm2d(4, bias=False))

@@ -83,7 +83,7 @@ def _pairs(torch: Any) -> list[tuple[type, Any]]:
 # are not all attributes has a function instead, ``(layer, convert) -> (args, kwargs)``,
 # with ``convert`` turning a sublayer into the other library's. A layer missing here is
 # built with no arguments.
-_BATCH_NORM = (("num_features",), ("eps", "momentum", "affine", "track_running_stats"))
+_BATCH_NORM = (("num_features",), ("eps", "momentum", "affine", "bias", "track_running_stats"))
 _CONV = (
     ("in_channels", "out_channels", "kernel_size"),
     ("stride", "padding", "dilation", "groups", "bias", "padding_mode"),
