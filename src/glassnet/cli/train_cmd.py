@@ -123,10 +123,10 @@ def add_parser(sub: Any) -> None:
         metavar="SIZES",
         help="comma-separated; mlp: the width of each hidden Linear layer (none for no hidden "
         "layer); cnn: the channels of each convolution; gru: the hidden size of each GRU layer, "
-        "all equal (default: 256,128; --model cnn: "
+        "all equal (default: 256,128); --model cnn: "
         f"{_shown(MODEL_DEFAULTS['cnn']['hidden'])} on signals, "
         f"{_shown(DATASET_DEFAULTS['cnn', 'mnist']['hidden'])} on images; --model gru: "
-        f"{_shown(MODEL_DEFAULTS['gru']['hidden'])})",
+        f"{_shown(MODEL_DEFAULTS['gru']['hidden'])}",
     )
     p.add_argument(
         "--activation",
