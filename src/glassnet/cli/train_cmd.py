@@ -70,7 +70,9 @@ MODEL_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 DATASET_DEFAULTS: dict[tuple[str, str], dict[str, Any]] = {
     ("cnn", "digits"): dict(hidden=[32, 64], epochs=40),
-    ("cnn", "mnist"): dict(hidden=[32, 64], lr=1e-3, batch_size=64, epochs=8),
+    # measured on the real MNIST (seed 0): 98.4% after 1 epoch, 99.1% after 4, 99.19% after
+    # 6, in 19 minutes on one core of a loaded machine; 32,64 costs 3x the time an epoch
+    ("cnn", "mnist"): dict(hidden=[16, 32], lr=2e-3, batch_size=64, epochs=6),
 }
 # the samples of these datasets are images stored as rows: the shape a cnn sees
 IMAGE_SHAPES = {"digits": (8, 8)}
@@ -125,7 +127,8 @@ def add_parser(sub: Any) -> None:
         "layer); cnn: the channels of each convolution; gru: the hidden size of each GRU layer, "
         "all equal (default: 256,128); --model cnn: "
         f"{_shown(MODEL_DEFAULTS['cnn']['hidden'])} on signals, "
-        f"{_shown(DATASET_DEFAULTS['cnn', 'mnist']['hidden'])} on images; --model gru: "
+        f"{_shown(DATASET_DEFAULTS['cnn', 'digits']['hidden'])} on digits, "
+        f"{_shown(DATASET_DEFAULTS['cnn', 'mnist']['hidden'])} on mnist; --model gru: "
         f"{_shown(MODEL_DEFAULTS['gru']['hidden'])}",
     )
     p.add_argument(
