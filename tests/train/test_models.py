@@ -88,3 +88,36 @@ def test_cnn_state_dict_loads_into_the_same_torch_sequential(shape, hidden) -> N
     copy_weights_to_torch(model, twin)
     x = np.random.default_rng(1).standard_normal((4, int(np.prod(shape))))
     compare_module(model, twin, x, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize(("shape", "hidden"), [((12,), (8,)), ((5, 3), (6, 6))])
+def test_gru_classifier_matches_torch_gru_and_linear(shape, hidden) -> None:
+    torch = pytest.importorskip("torch")
+    model = MODELS["gru"](shape, hidden, 4, generator=np.random.default_rng(0)).eval()
+    features = shape[1] if len(shape) == 2 else 1
+    twin_gru = torch.nn.GRU(features, hidden[0], len(hidden), batch_first=True).double()
+    twin_head = torch.nn.Linear(hidden[0], 4).double()
+    weights = {
+        k: torch.from_numpy(v.data.astype(np.float64)) for k, v in model.state_dict().items()
+    }
+    twin_gru.load_state_dict({k[4:]: v for k, v in weights.items() if k.startswith("gru.")})
+    twin_head.load_state_dict({k[5:]: v for k, v in weights.items() if k.startswith("head.")})
+    x = np.random.default_rng(1).standard_normal((3, *shape))
+    flat = gn.tensor(x.reshape(3, -1).astype(np.float32))  # as the command line feeds it
+    with torch.no_grad():
+        _, h_n = twin_gru(torch.from_numpy(x.reshape(3, shape[0], features)))
+        expected = twin_head(h_n[-1]).numpy()
+    np.testing.assert_allclose(model(flat).data, expected, atol=1e-5)
+    np.testing.assert_allclose(model(gn.tensor(x.astype(np.float32))).data, expected, atol=1e-5)
+
+
+def test_gru_classifier_refuses_what_a_gru_cannot_be_and_names_the_fix() -> None:
+    gru = MODELS["gru"]
+    with pytest.raises(ValueError, match=r"all layers of a GRU have one size.*e\.g\. 64,64"):
+        gru((40,), (64, 32), 10)
+    with pytest.raises(ValueError, match=r"e\.g\. 64"):
+        gru((40,), (), 10)
+    with pytest.raises(ValueError, match=r"gates fix its nonlinearities"):
+        gru((40,), (8,), 10, activation="tanh")
+    with pytest.raises(ValueError, match=r"use cnn for images"):
+        gru((1, 28, 28), (8,), 10)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -48,6 +49,13 @@ def run(args: argparse.Namespace) -> int:
         gn.onnx.export(Scaled(), example, args.onnx, output_names=["logits"])
     except ImportError as error:
         raise common.UsageError(str(error)) from None
+    except gn.onnx.UnsupportedOpError as error:
+        # a layer the exporter has no ONNX translation for yet: say what still works
+        weights = Path(args.run_dir) / "model.safetensors"
+        raise common.UsageError(
+            f"{error}. Nothing was written; the trained weights are in {weights} "
+            "(safetensors, with PyTorch's key names: torch and the safetensors package read it)"
+        ) from None
     print(
         f"wrote {args.onnx}: input 'input' (batch, {example.shape[1]}) float32, "
         f"output 'logits' (batch, {config['model']['num_classes']}); classes "

@@ -215,10 +215,77 @@ def cnn(
     return Sequential(*layers)
 
 
+class SequenceGRU(GRUClassifier):
+    """``GRUClassifier`` that first puts its input in the shape of one sample, (L,) or (L, F),
+    so it takes samples flattened (as the command line stores them) or in their own shape.
+
+    Its state_dict is ``GRUClassifier``'s (``gru.*``, ``head.*``).
+    """
+
+    def __init__(self, sample_shape: tuple[int, ...], *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # (L,) is a sequence of scalars: one feature per step
+        self.sample_shape = sample_shape if len(sample_shape) == 2 else (*sample_shape, 1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return super().forward(x.reshape(x.shape[0], *self.sample_shape))
+
+
+def gru_classifier(
+    input_shape: Sequence[int],
+    hidden: Sequence[int],
+    out_features: int,
+    activation: str = "relu",
+    dropout: float = 0.0,
+    generator: np.random.Generator | None = None,
+) -> SequenceGRU:
+    """``gru`` with the signature every builder in ``MODELS`` shares (``--model gru``).
+
+    Args:
+        input_shape: one sample: (L,) a sequence of L scalars (as MNIST-1D's signals), or
+            (L, F) L steps of F features.
+        hidden: one size per GRU layer, all equal (``nn.GRU`` has one hidden size):
+            (64,) one layer of 64, (64, 64) two.
+        out_features: the number of classes; the head reads the last hidden state.
+        activation: only "relu", the shared default, which a GRU ignores: its gates fix
+            its nonlinearities (sigmoid gates, tanh candidate).
+        dropout: between GRU layers, as ``nn.GRU``'s (so only with two layers or more).
+        generator: for the initial weights and the dropout.
+
+    Raises:
+        ValueError: the shape is not (L,) or (L, F), ``hidden`` is empty or its sizes
+            differ, or another activation is asked for; the message names the fix.
+    """
+    shape = tuple(int(s) for s in input_shape)
+    if len(shape) not in (1, 2) or min(shape, default=0) < 1:
+        raise ValueError(
+            f"gru: input_shape must be (length,) for a sequence of scalars or (length, "
+            f"features), got {shape}; use cnn for images or mlp for other data"
+        )
+    if not hidden or len(set(hidden)) != 1:
+        sizes = ",".join(map(str, hidden)) or "none"
+        fix = f"e.g. {hidden[0]},{hidden[0]}" if hidden else "e.g. 64"
+        raise ValueError(
+            f"gru: hidden gives each GRU layer's size and all layers of a GRU have one size, "
+            f"got {sizes}; pass one size per layer, all equal, {fix}"
+        )
+    if activation != "relu":
+        raise ValueError(
+            f"gru: activation {activation!r} does not apply to a GRU: its gates fix its "
+            "nonlinearities (sigmoid gates, tanh candidate); leave it at the default"
+        )
+    features = shape[1] if len(shape) == 2 else 1
+    return SequenceGRU(
+        shape, features, hidden[0], out_features, num_layers=len(hidden), dropout=dropout,
+        generator=generator,
+    )  # fmt: skip
+
+
 # The models `glassnet train --model NAME` can build. Every builder takes (input_shape,
 # hidden, out_features, activation, dropout, generator), input_shape being one sample's
 # shape, and raises ValueError naming the fix when the shape does not fit it.
-MODELS: dict[str, Callable[..., Sequential]] = {
+MODELS: dict[str, Callable[..., Module]] = {
     "mlp": mlp,
     "cnn": cnn,
+    "gru": gru_classifier,
 }
