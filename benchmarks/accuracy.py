@@ -1,6 +1,6 @@
 """Accuracy and wall time of `glassnet train`, beside scikit-learn on the same splits.
 
-    python -m benchmarks.accuracy            # digits, seeds 0 1 2, and MNIST-1D (MLP, CNN, GRU)
+    python -m benchmarks.accuracy            # digits, MNIST-1D (MLP, CNN, GRU), transformer
     python -m benchmarks.accuracy --quick    # digits seed 0 only
     python -m benchmarks.accuracy --mnist FOLDER   # adds the cnn on real MNIST, seed 0
 
@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -61,6 +62,23 @@ def glassnet_train(args: list[str]) -> tuple[float, float]:
         )
         seconds = time.perf_counter() - started
     return float(re.search(r"test accuracy (\d\.\d+)", result.stdout).group(1)), seconds
+
+
+def tiny_transformer(seed: int) -> tuple[float, float]:
+    """Run examples/10_tiny_transformer.py in a fresh process (in a scratch folder, where it
+    saves attention_maps.png); return (held-out exact match, wall seconds)."""
+    script = Path(__file__).resolve().parents[1] / "examples" / "10_tiny_transformer.py"
+    with tempfile.TemporaryDirectory() as scratch:
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, str(script), str(seed)],
+            cwd=scratch,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        seconds = time.perf_counter() - started
+    return float(re.search(r"held-out: (\d+\.\d+)%", result.stdout).group(1)) / 100, seconds
 
 
 def sklearn_digits() -> dict[str, float]:
@@ -142,6 +160,17 @@ def main() -> None:
             )
         )
         rows.append(("MNIST-1D", "GRU in the MNIST-1D paper (Greydanus 2020)", "91%", "", ""))
+        t_runs = [tiny_transformer(s) for s in seeds]
+        t_acc = [a for a, _ in t_runs]
+        rows.append(
+            (
+                "sort 8 digits (exact match)",
+                "`python examples/10_tiny_transformer.py SEED`",
+                f"{statistics.median(t_acc):.2%}",
+                ", ".join(f"{a:.2%}" for a in t_acc),
+                f"{max(t for _, t in t_runs):.1f} s",
+            )
+        )
     if args.mnist:
         mnist_args = ["--dataset", "mnist", "--model", "cnn", "--data", args.mnist]
         accuracy, seconds = glassnet_train([*mnist_args, "--seed", "0"])
