@@ -86,6 +86,13 @@ def _col2im(
     so it loops over the taps (K iterations, not one per pixel) and adds each tap's block onto
     the strided slice of the input it came from; overlapping windows add up.
     """
+    return _unpad(_col2im_padded(cols, pad_size, stride, dilation), padding)
+
+
+def _col2im_padded(
+    cols: np.ndarray, pad_size: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> np.ndarray:
+    """``_col2im`` with the padding still on: (*lead, *pad_size)."""
     nd = len(pad_size)
     kernel, out = cols.shape[-2 * nd : -nd], cols.shape[-nd:]
     lead = cols.shape[: -2 * nd]
@@ -93,7 +100,7 @@ def _col2im(
     for tap in itertools.product(*(range(k) for k in kernel)):
         reached = _reached(tap, stride, dilation, out)
         grad_pad[(Ellipsis, *reached)] += cols[(Ellipsis, *tap, *(slice(None),) * nd)]
-    return _unpad(grad_pad, padding)
+    return grad_pad
 
 
 WHOLE_BATCH_BYTES = 4 * 2**20
@@ -145,24 +152,29 @@ class Conv(Function):
         c_out, c_g, *kernel = weight.shape
         kernel = tuple(kernel)
         nd = len(kernel)
-        x_pad = _pad(x, padding)
-        win = _windows(x_pad, kernel, stride, dilation)  # (N, C, *out, *kernel)
-        out = win.shape[2 : 2 + nd]
+        size = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], padding))
+        reach = (d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+        out = tuple((m - r) // s + 1 for m, r, s in zip(size, reach, stride))
         positions, taps = math.prod(out), c_g * math.prod(kernel)
         w = weight.reshape(groups, c_out // groups, taps)
-        if n * positions * taps * groups * x.itemsize <= WHOLE_BATCH_BYTES:
-            # (C, *kernel, N, *out): the rows of X, each the batch's windows side by side
-            # with positions innermost, so the copy (this reshape) runs along input rows
-            win = win.transpose(1, *range(2 + nd, 2 + 2 * nd), 0, *range(2, 2 + nd))
-            cols = win.reshape(1, groups, taps, n * positions)
-            y_t = np.matmul(w, cols).reshape(c_out, n, *out)  # Y, channels before the batch
+        whole_batch = n * positions * taps * groups * x.itemsize <= WHOLE_BATCH_BYTES
+        if whole_batch:
+            # the batch last, (C, *padded, N), so that every copy and every col2im sum
+            # runs along rows of N values rather than of a few positions
+            x_pad = np.zeros((x.shape[1], *size, n), dtype=x.dtype)
+            inner = (slice(lo, lo + m) for m, (lo, _) in zip(x.shape[2:], padding))
+            x_pad[(slice(None), *inner)] = np.moveaxis(x, 0, -1)
+            win = _windows_batch_last(x_pad, kernel, stride, dilation)  # (C, *kernel, *out, N)
+            cols = win.reshape(groups, taps, positions * n)  # the copy: X[(c, k), (p, n)]
+            y_t = np.matmul(w, cols).reshape(c_out, *out, n)  # Y, channels first, batch last
             y = np.empty((n, c_out, *out), dtype=y_t.dtype)
             if bias is None:
-                np.copyto(y, y_t.swapaxes(0, 1))
+                np.copyto(y, np.moveaxis(y_t, -1, 0))
             else:
-                np.add(y_t.swapaxes(0, 1), bias.reshape(c_out, *(1,) * nd), out=y)
+                np.add(np.moveaxis(y_t, -1, 0), bias.reshape(c_out, *(1,) * nd), out=y)
         else:
             # (N, C, *kernel, *out): one X_n per sample, Y_n = W X_n already channels first
+            win = _windows(_pad(x, padding), kernel, stride, dilation)  # (N, C, *out, *kernel)
             win = win.transpose(0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
             cols = win.reshape(n, groups, taps, positions)
             y = np.matmul(w, cols).reshape(n, c_out, *out)
@@ -170,8 +182,8 @@ class Conv(Function):
                 y += bias.reshape(c_out, *(1,) * nd)  # y is a fresh array: add in place
         if need_w and np.may_share_memory(cols, x):
             cols = cols.copy()  # a 1x1 kernel can make cols a view of x, which may change
-        ctx.weight_shape = weight.shape
-        ctx.layout = (x_pad.shape, padding, stride, dilation, groups)
+        ctx.weight_shape, ctx.whole_batch = weight.shape, whole_batch
+        ctx.layout = ((n, x.shape[1], *size), padding, stride, dilation, groups)
         ctx.save_for_backward(cols if need_w else None, weight if need_x else None)
         return y
 
@@ -184,14 +196,18 @@ class Conv(Function):
         nd = len(out)
         w_shape = (groups, c_out // groups, -1)
         grad_x = grad_w = grad_b = None
-        if need_w and cols.shape[0] == 1:
-            # G as (1, G, C_out/G, N * positions), laid out as the columns: a copy the size
-            # of the output, small next to the columns, so that grad_W is one product
-            g = np.ascontiguousarray(grad_y.swapaxes(0, 1)).reshape(1, *w_shape)
-            grad_w = np.matmul(g, cols.swapaxes(-1, -2))[0].reshape(ctx.weight_shape)
+        if ctx.whole_batch:
+            # G as (G, C_out/G, positions * N), laid out as the columns: a copy the size of
+            # the output, small next to the columns, so that each gradient is one product
+            g = np.ascontiguousarray(np.moveaxis(grad_y, 0, -1)).reshape(w_shape)
+            if need_w:
+                grad_w = np.matmul(g, cols.swapaxes(-1, -2)).reshape(ctx.weight_shape)
             if need_b:
                 grad_b = g.reshape(c_out, -1).sum(axis=1)
-        elif need_w:  # sum_n G_n X_n^T, one product per sample
+            if need_x:
+                grad_x = _input_grad_whole_batch(g, weight, n, out, pad_shape[2:], ctx.layout)
+            return grad_x, grad_w, grad_b
+        if need_w:  # sum_n G_n X_n^T, one product per sample
             g = grad_y.reshape(n, groups, c_out // groups, -1)
             grad_w = np.empty(ctx.weight_shape, dtype=grad_y.dtype)
             np.sum(np.matmul(g, cols.swapaxes(-1, -2)), axis=0, out=grad_w.reshape(w_shape))
@@ -201,7 +217,7 @@ class Conv(Function):
             )
         elif need_x:
             grad_x = _input_grad(grad_y, weight, pad_shape[2:], padding, stride, dilation, groups)
-        if need_b and grad_b is None:
+        if need_b:
             grad_b = grad_y.sum(axis=(0, *range(2, 2 + nd)))
         return grad_x, grad_w, grad_b
 
@@ -215,6 +231,44 @@ def _input_grad(grad_y, weight, pad_size, padding, stride, dilation, groups):
     grad_cols = np.matmul(w.transpose(0, 2, 1), g)  # (N, G, Cg * K, positions)
     grad_cols = grad_cols.reshape(n, groups * c_g, *kernel, *out)  # one block per tap
     return _col2im(grad_cols, pad_size, padding, stride, dilation)
+
+
+def _windows_batch_last(
+    x_pad: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> np.ndarray:
+    """``_windows`` for x_pad laid out (C, *padded, N): the view (C, *kernel, *out, N)."""
+    size, steps = x_pad.shape[1:-1], x_pad.strides[1:-1]
+    reach = (d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    out = tuple((m - r) // s + 1 for m, r, s in zip(size, reach, stride))
+    return np.lib.stride_tricks.as_strided(
+        x_pad,
+        shape=(x_pad.shape[0], *kernel, *out, x_pad.shape[-1]),
+        strides=(
+            x_pad.strides[0],
+            *(b * d for b, d in zip(steps, dilation)),
+            *(b * s for b, s in zip(steps, stride)),
+            x_pad.strides[-1],
+        ),
+        writeable=False,
+    )
+
+
+def _input_grad_whole_batch(g, weight, n, out, pad_size, layout):
+    """grad_X = W^T G for the whole batch at once, G laid out (G, C_out/G, positions * N):
+    grad_X comes out (C_in, *kernel, *out, N); col2im adds each tap's block onto
+    (C_in, *padded, N), along rows of N values, and one copy takes the padding away and
+    puts the batch first."""
+    _, padding, stride, dilation, groups = layout
+    c_g, *kernel = weight.shape[1:]
+    w = weight.reshape(groups, weight.shape[0] // groups, -1)
+    grad_cols = np.matmul(w.transpose(0, 2, 1), g).reshape(groups * c_g, *kernel, *out, n)
+    grad_pad = np.zeros((groups * c_g, *pad_size, n), dtype=g.dtype)
+    for tap in itertools.product(*(range(k) for k in kernel)):
+        grad_pad[(slice(None), *_reached(tap, stride, dilation, out))] += grad_cols[
+            (slice(None), *tap)
+        ]
+    inner = (slice(lo, size - hi) for (lo, hi), size in zip(padding, pad_size))
+    return np.ascontiguousarray(np.moveaxis(grad_pad[(slice(None), *inner)], -1, 0))
 
 
 def _input_grad_2d_stride_1(grad_y, weight, pad_size, padding, dilation, groups):
