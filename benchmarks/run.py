@@ -67,6 +67,11 @@ class Worker:
         env = {
             **os.environ,
             "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            # also read at load time: under threadpoolctl's limit alone, NumPy's OpenBLAS
+            # (0.3.31) still ran larger products on a second, spinning thread (CPU time
+            # 1.4x wall for 25x75 @ 75x1280 at a limit of 1), which on a loaded machine
+            # slows the process it was meant to leave alone
+            **{v: str(threads) for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS")},
         }
         self.process = subprocess.Popen(
             [sys.executable, "-m", "benchmarks.worker"],
