@@ -116,16 +116,18 @@ class Conv(Function):
     """N-d convolution (cross-correlation) as im2col and one matrix product per group.
 
     Forward. Pad x, then lay every receptive field out as a column, the whole batch side by
-    side: X[(c, k), (n, p)] = x_pad[n, c, p*s + k*d] (one row per input channel and kernel
-    tap, one column per sample and output position). With W reshaped to (C_out, Cg * K),
-    the convolution is Y = W X, the product of ``Linear`` turned on its side, one per group:
-    one large product rather than N small ones (the MNIST-1D CNN's are 25 x 75 by 75 x 10,
-    where a BLAS call per sample costs more than its arithmetic). Y comes out as
-    (C_out, N, positions); the copy into PyTorch's (N, C_out, positions) adds the bias on
+    side: X[(c, k), (p, n)] = x_pad[n, c, p*s + k*d] (one row per input channel and kernel
+    tap, one column per output position and sample; the batch varies fastest, so the
+    copies and col2im's sums run along rows of N values, not of a few positions). With W
+    reshaped to (C_out, Cg * K), the convolution is Y = W X, the product of ``Linear``
+    turned on its side, one per group: one large product rather than N small ones (the
+    MNIST-1D CNN's are 25 x 75 by 75 x 10, where a BLAS call per sample costs more than
+    its arithmetic). Y comes out as
+    (C_out, positions, N); the copy into PyTorch's (N, C_out, positions) adds the bias on
     the way. Convolutions with many positions per sample keep one product per sample,
     Y_n = W X_n, which is already channels first (see WHOLE_BATCH_BYTES for why).
 
-    Backward, with G = dL/dY laid out the same way, (C_out, N * positions):
+    Backward, with G = dL/dY laid out the same way, (C_out, positions * N):
         grad_W = G X^T   (as for Linear, the batch and the positions summed by the product;
                  per sample, sum_n G_n X_n^T).
                  Written out, grad_w[o, c, k] = sum_{n, p} G[n, o, p] x_pad[n, c, p*s + k*d]:
