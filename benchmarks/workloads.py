@@ -3,11 +3,12 @@
 A model is a ``Model`` in ``MODELS``: its input shape, its number of classes and a builder
 pair that makes it from ``glassnet.nn`` and from ``torch.nn``. The MLP (784-512-256-10, ReLU)
 is trained with cross-entropy and SGD (momentum 0.9) or Adam, or run forward only; the conv
-nets (the MNIST-1D CNN and a LeNet-style Conv2d net) are trained with SGD (momentum 0.9).
+nets (the MNIST-1D CNN and a LeNet-style Conv2d net) are trained with SGD (momentum 0.9),
+the GRU (on sequences of 40) with Adam.
 All in float32. Each workload's ``run(n)`` performs n steps and returns the seconds they
 took; the first calls warm up caches and allocators.
 
-Adding a workload (say a GRU on MNIST-1D) is one ``Model`` entry: a builder for each
+Adding a workload (as the GRU was) is one ``Model`` entry: a builder for each
 framework (one function of ``nn`` serves both when the layers read the same), then a line
 in ``benchmarks.run.CONFIGS``.
 """
@@ -79,6 +80,23 @@ def _lenet(nn: Any) -> Any:
     )  # fmt: skip
 
 
+def _gru(nn: Any) -> Any:
+    """A GRU(1 -> 64, batch_first) over sequences of 40 scalars (MNIST-1D's length) and a
+    Linear(64, 10) head on its last hidden state."""
+
+    class GRUClassifier(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.gru = nn.GRU(1, 64, batch_first=True)
+            self.head = nn.Linear(64, 10)
+
+        def forward(self, x: Any) -> Any:
+            _, h_n = self.gru(x)  # h_n: (layers, N, 64)
+            return self.head(h_n[-1])
+
+    return GRUClassifier()
+
+
 @dataclass(frozen=True)
 class Model:
     """A benchmark model: input shape per sample, classes, and how each framework builds it
@@ -97,6 +115,7 @@ MODELS = {
     "mlp": Model((784,), 10, _mlp),
     "cnn1d": Model((1, 40), 10, _cnn1d),
     "lenet": Model((1, 28, 28), 10, _lenet),
+    "gru": Model((40, 1), 10, _gru),
 }
 
 
@@ -246,6 +265,103 @@ class NumpyFused(Workload):
                 p -= g
 
 
+class NumpyCNN1d(Workload):
+    """The MNIST-1D CNN's SGD step written by hand in NumPy, as a reference of what is
+    possible: activations kept as (channels, batch, length) so that every convolution is
+    one matrix product over the whole batch's columns with no transpose between layers,
+    bias and ReLU applied in place, the softmax and cross-entropy gradient fused, the
+    momentum update in place. Same weights, data and update as the other frameworks."""
+
+    def __init__(self, task: str, batch: int, count: int = 16, model: str = "cnn1d") -> None:
+        if model != "cnn1d" or task != "train-sgd":
+            raise ValueError("the hand-written NumPy CNN step is the MNIST-1D CNN with SGD")
+        super().__init__(task, batch, count, model)
+        from glassnet._allocator import keep_freed_memory
+
+        # the malloc settings glassnet's import makes (without them this step takes ~650
+        # page faults at batch 128 in its own process): the comparison is of the step
+        keep_freed_memory()
+        shapes = {"0.weight": (25, 1, 5), "0.bias": (25,), "2.weight": (25, 25, 3)}
+        shapes |= {"2.bias": (25,), "4.weight": (25, 25, 3), "4.bias": (25,)}
+        shapes |= {"7.weight": (10, 125), "7.bias": (10,)}
+        state = initial_state(shapes)
+        self.params = [state[k] for k in shapes]
+        self.kernels = [w.shape[2] for w in self.params[0:6:2]]
+        self.velocity = [np.zeros_like(p) for p in self.params]
+        self.rows = np.arange(batch)
+        self.lr, self.momentum = np.float32(0.01), np.float32(0.9)
+        # the input as (1, N, 40): channels before the batch from the start
+        self.x = np.ascontiguousarray(self.x.transpose(0, 2, 1, 3))
+
+    @staticmethod
+    def conv_relu(h: np.ndarray, w: np.ndarray, b: np.ndarray) -> tuple:
+        """Conv1d(stride 2, padding 1) then ReLU on h (C, N, L): returns (C_out, N, P)."""
+        c, n, length = h.shape
+        k = w.shape[2]
+        xp = np.zeros((c, n, length + 2), dtype=h.dtype)
+        xp[:, :, 1:-1] = h
+        p = (length + 2 - k) // 2 + 1
+        sc, sn, sl = xp.strides
+        win = np.lib.stride_tricks.as_strided(xp, (c, k, n, p), (sc, sl, sn, 2 * sl))
+        cols = win.reshape(c * k, n * p)  # the copy: X[(c, k), (n, p)]
+        z = w.reshape(len(w), -1) @ cols
+        z += b[:, None]
+        np.maximum(z, 0, out=z)
+        return z.reshape(len(w), n, p), cols
+
+    @staticmethod
+    def conv_back(dz, cols, w, shape, need_x: bool) -> tuple:
+        """dz (C_out, N, P), already through the ReLU: grad_w, grad_b and grad_x (C, N, L)."""
+        c_out, n, p = dz.shape
+        dz2 = dz.reshape(c_out, -1)
+        gw, gb = (dz2 @ cols.T).reshape(w.shape), dz2.sum(axis=1)
+        if not need_x:
+            return gw, gb, None
+        c, k = w.shape[1:]
+        dcols = (w.reshape(c_out, -1).T @ dz2).reshape(c, k, n, p)
+        dxp = np.zeros((c, n, shape[2] + 2), dtype=dz.dtype)
+        for t in range(k):  # col2im: tap t of output p read input 2p + t
+            dxp[:, :, t : t + 2 * (p - 1) + 1 : 2] += dcols[:, t]
+        return gw, gb, dxp[:, :, 1:-1]
+
+    def step(self, i: int) -> None:
+        x, y = self.x[i], self.y[i]
+        w1, b1, w2, b2, w3, b3, wl, bl = self.params
+        h1, c1 = self.conv_relu(x, w1, b1)
+        h2, c2 = self.conv_relu(h1, w2, b2)
+        h3, c3 = self.conv_relu(h2, w3, b3)
+        flat = h3.transpose(1, 0, 2).reshape(self.batch, -1)  # (N, 125) as Flatten's
+        z = flat @ wl.T
+        z += bl
+        z -= z.max(axis=1, keepdims=True)  # softmax, then (p - onehot) / N
+        np.exp(z, out=z)
+        z /= z.sum(axis=1, keepdims=True)
+        z[self.rows, y] -= 1
+        z /= self.batch
+        grads = [z.T @ flat, z.sum(axis=0)]
+        d = (z @ wl).reshape(self.batch, 25, -1).transpose(1, 0, 2)
+        d = d * (h3 > 0)
+        for h_prev, h, w, cols, need_x in (
+            (h2, h2, w3, c3, True),
+            (h1, h1, w2, c2, True),
+            (x, None, w1, c1, False),
+        ):
+            gw, gb, d = self.conv_back(d, cols, w, h_prev.shape, need_x)
+            grads[:0] = [gw, gb]
+            if h is not None:
+                d *= h > 0
+        for p, v, g in zip(self.params, self.velocity, grads):
+            v *= self.momentum
+            v += g
+            np.multiply(v, self.lr, out=g)  # g is spent: reuse its memory for lr * v
+            p -= g
+
+
+def _numpy(task: str, batch: int, count: int = 16, model: str = "mlp") -> Workload:
+    """The hand-written NumPy step for this model."""
+    return (NumpyCNN1d if model == "cnn1d" else NumpyFused)(task, batch, count, model)
+
+
 class Sklearn(Workload):
     """scikit-learn's MLPClassifier: ``run(n)`` is one epoch of ``fit`` (max_iter=1) over
     the n batches, with its own mini-batching of the same size."""
@@ -286,4 +402,4 @@ class Sklearn(Workload):
         return time.perf_counter() - started
 
 
-FRAMEWORKS = {"glassnet": Glassnet, "torch": Torch, "numpy": NumpyFused, "sklearn": Sklearn}
+FRAMEWORKS = {"glassnet": Glassnet, "torch": Torch, "numpy": _numpy, "sklearn": Sklearn}

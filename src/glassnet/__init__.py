@@ -6,6 +6,7 @@ derivation; the API follows PyTorch's names, so ``import glassnet as gn`` reads 
 """
 
 from glassnet import autograd, nn, ops, optim
+from glassnet._allocator import keep_freed_memory
 from glassnet.autograd import (
     Function,
     GradcheckError,
@@ -123,6 +124,10 @@ from glassnet.random import default_generator, manual_seed
 # Tensor's differentiable operators and methods (a + b, x.sum(), x.relu()) are ops, which
 # sit above the engine; they are attached here, once (see glassnet/ops/methods.py).
 ops.methods.install(Tensor)
+
+# Training steps free and remake the same arrays every time; keep that memory in the
+# process rather than page-faulting it back in each step (see glassnet/_allocator.py).
+keep_freed_memory()
 
 __version__ = "0.1.0"
 

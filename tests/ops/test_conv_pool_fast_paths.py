@@ -1,4 +1,6 @@
-"""The conv and pooling fast paths agree with the plain versions they replace: the 2-D
+"""The conv and pooling fast paths agree with the plain versions they replace: the whole
+batch's columns in one product against one product per sample (forward and all three
+gradients, in 1-D and 2-D, with groups, stride and padding); the 2-D
 stride-1 input gradient on widened rows against ``_input_grad`` (per-sample products, then
 col2im); max pooling's maximum and first-equal-tap count against copying the windows out
 for an argmax; and its backward for disjoint windows (written, by a multiply) against the
@@ -9,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import glassnet as gn
+from glassnet.ops import conv as conv_module
 from glassnet.ops.conv import _input_grad, _input_grad_2d_stride_1, _windows
 from glassnet.ops.pool import _to_argmax, _window_max
 
@@ -33,6 +37,37 @@ def test_stride_1_input_grad_matches_col2im(case: int) -> None:
     fast = _input_grad_2d_stride_1(grad_y, weight, pad_size, padding, dilation, groups)
     assert fast.shape == shape
     np.testing.assert_allclose(fast, plain, rtol=1e-12, atol=1e-12)
+
+
+# (input shape, weight shape, stride, padding, groups)
+LAYOUT_CASES = [
+    ((3, 2, 11), (5, 2, 3), 2, 1, 1),
+    ((2, 4, 9), (6, 2, 3), 1, 0, 2),
+    ((1, 3, 6), (4, 3, 1), 1, 0, 1),  # 1x1 on one sample: the columns are a view of x
+    ((2, 3, 7, 6), (4, 3, 3, 2), 1, 1, 1),
+    ((3, 4, 8, 7), (6, 2, 3, 3), 2, (1, 0), 2),
+]
+
+
+def _conv_step(case: int, whole_batch_bytes: int, monkeypatch) -> list[np.ndarray]:
+    shape, w_shape, stride, padding, groups = LAYOUT_CASES[case]
+    monkeypatch.setattr(conv_module, "WHOLE_BATCH_BYTES", whole_batch_bytes)
+    rng = np.random.default_rng(case)
+    x, w, b = (
+        gn.tensor(rng.standard_normal(s), requires_grad=True) for s in (shape, w_shape, w_shape[:1])
+    )
+    conv = gn.nn.functional.conv1d if len(shape) == 3 else gn.nn.functional.conv2d
+    y = conv(x, w, b, stride=stride, padding=padding, groups=groups)
+    (y * gn.tensor(rng.standard_normal(y.shape))).sum().backward()
+    return [y.data, x.grad, w.grad, b.grad]
+
+
+@pytest.mark.parametrize("case", range(len(LAYOUT_CASES)))
+def test_whole_batch_columns_match_per_sample_products(case: int, monkeypatch) -> None:
+    whole = _conv_step(case, 2**62, monkeypatch)
+    per_sample = _conv_step(case, 0, monkeypatch)
+    for a, b in zip(whole, per_sample):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 # (input shape, kernel, stride, dilation)

@@ -200,9 +200,11 @@ def _versions_of_saved(saved: tuple, inputs: list[Tensor], output: Tensor) -> tu
     """(shape, version counter, version now) of each input or output tensor whose memory a
     saved array shares (the array itself or a view of it). The counter, not the tensor, is
     kept: holding the output tensor here would make a reference cycle through its grad_fn."""
-    memories = [_memory_of(s) for s in saved if isinstance(s, np.ndarray)]
+    # by id: the saved arrays are alive (ctx holds them), so their owners' ids are unique;
+    # one walk to the owner per tensor, not one per tensor and saved array
+    memories = {id(_memory_of(s)) for s in saved if isinstance(s, np.ndarray)}
     return tuple(
         (t.shape, t._version_counter, t._version_counter[0])
         for t in (*inputs, output)
-        if any(m is _memory_of(t.data) for m in memories)
+        if id(_memory_of(t.data)) in memories
     )
