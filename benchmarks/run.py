@@ -66,7 +66,11 @@ class Worker:
     ) -> None:
         env = {
             **os.environ,
-            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+            # the repository root (for benchmarks/) and its src/ (this checkout's glassnet,
+            # not whichever one is installed)
+            "PYTHONPATH": os.pathsep.join(
+                [str(ROOT), str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]
+            ),
             # also read at load time: under threadpoolctl's limit alone, NumPy's OpenBLAS
             # (0.3.31) still ran larger products on a second, spinning thread (CPU time
             # 1.4x wall for 25x75 @ 75x1280 at a limit of 1), which on a loaded machine
