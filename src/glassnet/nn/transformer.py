@@ -43,21 +43,63 @@ def _activation(activation: Activation, layer: str) -> Callable[[Tensor], Tensor
 
 
 class _Layer(Module):
-    """What both layers share: the feed-forward block, its norms and dropouts."""
+    """What both layers share: their arguments (PyTorch's), the attentions, the feed-forward
+    block, one LayerNorm and one Dropout per residual block. ``_cross_attention`` adds the
+    decoder's attention to ``memory``, with its norm and dropout."""
 
-    def _feed_forward_parts(
+    _cross_attention = False
+
+    def __init__(
         self,
         d_model: int,
-        dim_feedforward: int,
-        dropout: float,
-        activation: Activation,
-        bias: bool,
-        dtype: Any,
-        generator: np.random.Generator | None,
+        nhead: int,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation: Activation = "relu",
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        generator: np.random.Generator | None = None,
     ) -> None:
+        super().__init__()
+
+        def attention() -> MultiheadAttention:
+            return MultiheadAttention(
+                d_model,
+                nhead,
+                dropout,
+                bias,
+                batch_first=batch_first,
+                device=device,
+                dtype=dtype,
+                generator=generator,
+            )
+
+        # PyTorch's order (attentions, linear1, dropout, linear2, norms, dropouts): it fixes
+        # the state_dict's key order and which random numbers each weight draws
+        self.self_attn = attention()
+        if self._cross_attention:
+            self.multihead_attn = attention()
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype, generator=generator)
         self.dropout = Dropout(dropout, generator=generator)
         self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype, generator=generator)
+        self.norm_first, self.batch_first = norm_first, batch_first
+
+        def norm() -> LayerNorm:
+            return LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+
+        self.norm1, self.norm2 = norm(), norm()
+        if self._cross_attention:
+            self.norm3 = norm()
+        self.dropout1 = Dropout(dropout, generator=generator)
+        self.dropout2 = Dropout(dropout, generator=generator)
+        if self._cross_attention:
+            self.dropout3 = Dropout(dropout, generator=generator)
+        self.activation = _activation(activation, type(self).__name__)
 
     def _check(self, x: Tensor, name: str, d_model: int) -> None:
         if x.ndim not in (2, 3) or x.shape[-1] != d_model:
@@ -66,6 +108,18 @@ class _Layer(Module):
                 f"{type(self).__name__}(d_model={d_model}): {name} must be {layout} or "
                 f"unbatched (L, d_model), got {x.shape}; the last dimension is the model width"
             )
+
+    def _sa_block(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
+        out = self.self_attn(
+            x,
+            x,
+            x,
+            attn_mask=mask,
+            key_padding_mask=padding,
+            need_weights=False,
+            is_causal=is_causal,
+        )[0]
+        return self.dropout1(out)
 
     def _ff_block(self, x: Tensor, dropout_out: Dropout) -> Tensor:
         return dropout_out(self.linear2(self.dropout(self.activation(self.linear1(x)))))
@@ -92,55 +146,6 @@ class TransformerEncoderLayer(_Layer):
         dtype: float32 by default.
         generator: the random generator for initialisation and dropout.
     """
-
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation: Activation = "relu",
-        layer_norm_eps: float = 1e-5,
-        batch_first: bool = False,
-        norm_first: bool = False,
-        bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        generator: np.random.Generator | None = None,
-    ) -> None:
-        super().__init__()
-        self.self_attn = MultiheadAttention(
-            d_model,
-            nhead,
-            dropout,
-            bias,
-            batch_first=batch_first,
-            device=device,
-            dtype=dtype,
-            generator=generator,
-        )
-        self._feed_forward_parts(
-            d_model, dim_feedforward, dropout, activation, bias, dtype, generator
-        )
-        self.norm_first, self.batch_first = norm_first, batch_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout, generator=generator)
-        self.dropout2 = Dropout(dropout, generator=generator)
-        self.activation = _activation(activation, "TransformerEncoderLayer")
-
-    def _sa_block(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
-        out = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=mask,
-            key_padding_mask=padding,
-            need_weights=False,
-            is_causal=is_causal,
-        )[0]
-        return self.dropout1(out)
 
     def forward(
         self,
@@ -174,66 +179,7 @@ class TransformerDecoderLayer(_Layer):
     Args: as ``TransformerEncoderLayer``.
     """
 
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int = 2048,
-        dropout: float = 0.1,
-        activation: Activation = "relu",
-        layer_norm_eps: float = 1e-5,
-        batch_first: bool = False,
-        norm_first: bool = False,
-        bias: bool = True,
-        device: Any = None,
-        dtype: Any = None,
-        *,
-        generator: np.random.Generator | None = None,
-    ) -> None:
-        super().__init__()
-        self.self_attn = MultiheadAttention(
-            d_model,
-            nhead,
-            dropout,
-            bias,
-            batch_first=batch_first,
-            device=device,
-            dtype=dtype,
-            generator=generator,
-        )
-        self.multihead_attn = MultiheadAttention(
-            d_model,
-            nhead,
-            dropout,
-            bias,
-            batch_first=batch_first,
-            device=device,
-            dtype=dtype,
-            generator=generator,
-        )
-        self._feed_forward_parts(
-            d_model, dim_feedforward, dropout, activation, bias, dtype, generator
-        )
-        self.norm_first, self.batch_first = norm_first, batch_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout, generator=generator)
-        self.dropout2 = Dropout(dropout, generator=generator)
-        self.dropout3 = Dropout(dropout, generator=generator)
-        self.activation = _activation(activation, "TransformerDecoderLayer")
-
-    def _sa_block(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
-        out = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=mask,
-            key_padding_mask=padding,
-            need_weights=False,
-            is_causal=is_causal,
-        )[0]
-        return self.dropout1(out)
+    _cross_attention = True
 
     def _mha_block(
         self, x: Tensor, memory: Tensor, mask: Any, padding: Any, is_causal: bool
