@@ -39,6 +39,11 @@ def _positive_int(layer: str, name: str, value: Any) -> int:
     return int(value)
 
 
+def _check_cpu(layer: str, device: Any) -> None:
+    if device not in (None, "cpu"):
+        raise ValueError(f"{layer}: glassnet runs on the CPU only, got device={device!r}")
+
+
 def _check_dtype(module: Module, x: Tensor, name: str = "input") -> None:
     """The input (or an initial state, ``name``) must have the weights' dtype: a float64
     tensor would silently upcast the whole recurrence."""
@@ -97,8 +102,7 @@ class RNNBase(Module):
                 f"{layer}: proj_size={proj_size} (LSTM with projections) is not implemented; "
                 "use proj_size=0 and put a Linear(hidden_size, proj_size) after the LSTM"
             )
-        if device not in (None, "cpu"):
-            raise ValueError(f"{layer}: glassnet runs on the CPU only, got device={device!r}")
+        _check_cpu(layer, device)
         self.bias, self.batch_first = bool(bias), bool(batch_first)
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
         self.proj_size = 0

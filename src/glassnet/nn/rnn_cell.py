@@ -14,7 +14,7 @@ from glassnet.autograd.tensor import Tensor
 from glassnet.nn import init
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
-from glassnet.nn.rnn import _check_dtype
+from glassnet.nn.rnn import _check_cpu, _check_dtype, _positive_int
 from glassnet.ops import rnn as cells
 
 
@@ -35,12 +35,10 @@ class RNNCellBase(Module):
     ) -> None:
         super().__init__()
         layer = type(self).__name__
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
-        if device not in (None, "cpu"):
-            raise ValueError(f"{layer}: glassnet runs on the CPU only, got device={device!r}")
-        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
+        self.input_size = _positive_int(layer, "input_size", input_size)
+        self.hidden_size = _positive_int(layer, "hidden_size", hidden_size)
+        _check_cpu(layer, device)
+        self.bias = bias
         dtype = np.float32 if dtype is None else dtype
         rows = self._gates * self.hidden_size
         self.weight_ih = Parameter(np.empty((rows, self.input_size), dtype=dtype))
