@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -103,72 +104,52 @@ def sklearn_digits() -> dict[str, float]:
     }
 
 
+def seeded_row(
+    dataset: str, model: str, run: Callable[[int], tuple[float, float]], seeds: Sequence[int]
+) -> tuple[str, ...]:
+    """The table row of ``run(seed) -> (accuracy, seconds)`` over the seeds: the median
+    accuracy, each seed's, and the slowest run's wall time."""
+    runs = [run(seed) for seed in seeds]
+    accuracies = [a for a, _ in runs]
+    return (
+        dataset,
+        model,
+        f"{statistics.median(accuracies):.2%}",
+        ", ".join(f"{a:.2%}" for a in accuracies),
+        f"{max(t for _, t in runs):.1f} s",
+    )
+
+
+def train_row(dataset: str, cli_args: Sequence[str], seeds: Sequence[int]) -> tuple[str, ...]:
+    """``seeded_row`` of ``glassnet train CLI_ARGS --seed SEED``."""
+    model = "`" + " ".join(["glassnet train", *cli_args]) + "`"
+    return seeded_row(
+        dataset, model, lambda seed: glassnet_train([*cli_args, "--seed", str(seed)]), seeds
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="digits, seed 0 only")
     parser.add_argument("--mnist", metavar="FOLDER", help="the four MNIST IDX files")
     args = parser.parse_args()
     seeds = (0,) if args.quick else (0, 1, 2)
-    rows = []
-    runs = [glassnet_train(["--seed", str(s)]) for s in seeds]
-    accuracies = [a for a, _ in runs]
-    rows.append(
-        (
-            "digits",
-            "`glassnet train`",
-            f"{statistics.median(accuracies):.2%}",
-            ", ".join(f"{a:.2%}" for a in accuracies),
-            f"{max(t for _, t in runs):.1f} s",
-        )
-    )
+    rows = [train_row("digits", [], seeds)]
     if not args.quick:
         for name, score in sklearn_digits().items():
             rows.append(("digits", name, f"{score:.2%}", "", ""))
-        m_runs = [glassnet_train([*MNIST1D_ARGS, "--seed", str(s)]) for s in seeds]
-        m_acc = [a for a, _ in m_runs]
-        rows.append(
-            (
-                "MNIST-1D",
-                "`glassnet train " + " ".join(MNIST1D_ARGS) + "`",
-                f"{statistics.median(m_acc):.2%}",
-                ", ".join(f"{a:.2%}" for a in m_acc),
-                f"{max(t for _, t in m_runs):.1f} s",
-            )
-        )
+        rows.append(train_row("MNIST-1D", MNIST1D_ARGS, seeds))
         rows.append(("MNIST-1D", "MLP in the MNIST-1D paper (Greydanus 2020)", "68%", "", ""))
-        c_runs = [glassnet_train([*MNIST1D_CNN_ARGS, "--seed", str(s)]) for s in seeds]
-        c_acc = [a for a, _ in c_runs]
-        rows.append(
-            (
-                "MNIST-1D",
-                "`glassnet train " + " ".join(MNIST1D_CNN_ARGS) + "`",
-                f"{statistics.median(c_acc):.2%}",
-                ", ".join(f"{a:.2%}" for a in c_acc),
-                f"{max(t for _, t in c_runs):.1f} s",
-            )
-        )
+        rows.append(train_row("MNIST-1D", MNIST1D_CNN_ARGS, seeds))
         rows.append(("MNIST-1D", "CNN in the MNIST-1D paper (Greydanus 2020)", "94%", "", ""))
-        g_runs = [glassnet_train([*MNIST1D_GRU_ARGS, "--seed", str(s)]) for s in seeds]
-        g_acc = [a for a, _ in g_runs]
-        rows.append(
-            (
-                "MNIST-1D",
-                "`glassnet train " + " ".join(MNIST1D_GRU_ARGS) + "`",
-                f"{statistics.median(g_acc):.2%}",
-                ", ".join(f"{a:.2%}" for a in g_acc),
-                f"{max(t for _, t in g_runs):.1f} s",
-            )
-        )
+        rows.append(train_row("MNIST-1D", MNIST1D_GRU_ARGS, seeds))
         rows.append(("MNIST-1D", "GRU in the MNIST-1D paper (Greydanus 2020)", "91%", "", ""))
-        t_runs = [tiny_transformer(s) for s in seeds]
-        t_acc = [a for a, _ in t_runs]
         rows.append(
-            (
+            seeded_row(
                 "sort 8 digits (exact match)",
                 "`python examples/10_tiny_transformer.py SEED`",
-                f"{statistics.median(t_acc):.2%}",
-                ", ".join(f"{a:.2%}" for a in t_acc),
-                f"{max(t for _, t in t_runs):.1f} s",
+                tiny_transformer,
+                seeds,
             )
         )
     if args.mnist:
