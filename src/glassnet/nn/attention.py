@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd.device import check_device
 from glassnet.autograd.tensor import Tensor
 from glassnet.nn import functional as F
 from glassnet.nn import init
-from glassnet.nn.layers import Linear
+from glassnet.nn.layers import Linear, _check_size
 from glassnet.nn.module import Module
 from glassnet.nn.parameter import Parameter
 from glassnet.ops.activation import softmax
@@ -99,11 +100,7 @@ class MultiheadAttention(Module):
         generator: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
-        for name, value in (("embed_dim", embed_dim), ("num_heads", num_heads)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-                raise ValueError(
-                    f"MultiheadAttention: {name} must be a positive integer, got {value!r}"
-                )
+        _check_size("MultiheadAttention", embed_dim=embed_dim, num_heads=num_heads)
         if embed_dim % num_heads:
             raise ValueError(
                 f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads "
@@ -111,10 +108,7 @@ class MultiheadAttention(Module):
             )
         if not 0.0 <= dropout <= 1.0:
             raise ValueError(f"MultiheadAttention: dropout must be in [0, 1], got {dropout}")
-        if device not in (None, "cpu"):
-            raise ValueError(
-                f"MultiheadAttention: glassnet runs on the CPU only, got device={device!r}"
-            )
+        check_device(device)
         dtype = np.dtype(np.float32 if dtype is None else dtype)
         self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
         self.kdim = embed_dim if kdim is None else kdim

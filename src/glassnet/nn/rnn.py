@@ -16,11 +16,12 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd import function
+from glassnet.autograd.device import check_device
 from glassnet.autograd.tensor import Tensor
 from glassnet.nn import functional as F
 from glassnet.nn import init
+from glassnet.nn.layers import _check_size, _empty
 from glassnet.nn.module import Module
-from glassnet.nn.parameter import Parameter
 from glassnet.ops import rnn as cells
 from glassnet.ops.shape import cat, getitem, stack
 
@@ -31,17 +32,6 @@ _MODES = {
     "GRU": (3, cells.GRUCell),
     "LSTM": (4, cells.LSTMCell),
 }
-
-
-def _positive_int(layer: str, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{layer}: {name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_cpu(layer: str, device: Any) -> None:
-    if device not in (None, "cpu"):
-        raise ValueError(f"{layer}: glassnet runs on the CPU only, got device={device!r}")
 
 
 def _check_dtype(module: Module, x: Tensor, name: str = "input") -> None:
@@ -84,9 +74,9 @@ class RNNBase(Module):
         super().__init__()
         layer = type(self).__name__
         self.mode = mode
-        self.input_size = _positive_int(layer, "input_size", input_size)
-        self.hidden_size = _positive_int(layer, "hidden_size", hidden_size)
-        self.num_layers = _positive_int(layer, "num_layers", num_layers)
+        _check_size(layer, input_size=input_size, hidden_size=hidden_size, num_layers=num_layers)
+        self.input_size, self.hidden_size = int(input_size), int(hidden_size)
+        self.num_layers = int(num_layers)
         if isinstance(dropout, bool) or not 0.0 <= float(dropout) <= 1.0:
             raise ValueError(f"{layer}: dropout must be a probability in [0, 1], got {dropout!r}")
         if float(dropout) > 0 and self.num_layers == 1:  # as PyTorch warns
@@ -102,13 +92,12 @@ class RNNBase(Module):
                 f"{layer}: proj_size={proj_size} (LSTM with projections) is not implemented; "
                 "use proj_size=0 and put a Linear(hidden_size, proj_size) after the LSTM"
             )
-        _check_cpu(layer, device)
+        check_device(device)
         self.bias, self.batch_first = bool(bias), bool(batch_first)
         self.dropout, self.bidirectional = float(dropout), bool(bidirectional)
         self.proj_size = 0
         self.generator = generator  # for the dropout between layers
         gates, self._cell = _MODES[mode]
-        dtype = np.float32 if dtype is None else dtype
         directions = 2 if self.bidirectional else 1
         for k in range(self.num_layers):
             features = self.input_size if k == 0 else directions * self.hidden_size
@@ -120,7 +109,7 @@ class RNNBase(Module):
                 if self.bias:
                     shapes |= {"bias_ih": (gates * hidden_size,), "bias_hh": (gates * hidden_size,)}
                 for name, shape in shapes.items():
-                    setattr(self, f"{name}_l{k}{suffix}", Parameter(np.empty(shape, dtype=dtype)))
+                    setattr(self, f"{name}_l{k}{suffix}", _empty(shape, dtype))
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: np.random.Generator | None = None) -> None:

@@ -10,11 +10,12 @@ from typing import Any
 
 import numpy as np
 
+from glassnet.autograd.device import check_device
 from glassnet.autograd.tensor import Tensor
 from glassnet.nn import init
+from glassnet.nn.layers import _check_size, _empty
 from glassnet.nn.module import Module
-from glassnet.nn.parameter import Parameter
-from glassnet.nn.rnn import _check_cpu, _check_dtype, _positive_int
+from glassnet.nn.rnn import _check_dtype
 from glassnet.ops import rnn as cells
 
 
@@ -34,17 +35,14 @@ class RNNCellBase(Module):
         generator: np.random.Generator | None = None,
     ) -> None:
         super().__init__()
-        layer = type(self).__name__
-        self.input_size = _positive_int(layer, "input_size", input_size)
-        self.hidden_size = _positive_int(layer, "hidden_size", hidden_size)
-        _check_cpu(layer, device)
-        self.bias = bias
-        dtype = np.float32 if dtype is None else dtype
+        _check_size(type(self).__name__, input_size=input_size, hidden_size=hidden_size)
+        check_device(device)
+        self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
         rows = self._gates * self.hidden_size
-        self.weight_ih = Parameter(np.empty((rows, self.input_size), dtype=dtype))
-        self.weight_hh = Parameter(np.empty((rows, self.hidden_size), dtype=dtype))
+        self.weight_ih = _empty((rows, self.input_size), dtype)
+        self.weight_hh = _empty((rows, self.hidden_size), dtype)
         for name in ("bias_ih", "bias_hh"):
-            self.register_parameter(name, Parameter(np.empty(rows, dtype=dtype)) if bias else None)
+            self.register_parameter(name, _empty((rows,), dtype) if bias else None)
         self.reset_parameters(generator)
 
     def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
