@@ -168,3 +168,21 @@ def test_pytorch_refuses_what_we_refuse() -> None:
         torch.tensor(x), torch.tensor(w), output_padding=2, dilation=3
     )
     np.testing.assert_allclose(ours.data, theirs.numpy())
+
+
+@pytest.mark.parametrize("fn", ["conv2d", "conv_transpose2d"])
+@pytest.mark.parametrize(
+    "kw, fix",
+    [
+        (dict(padding=-1), "pass 0 for none"),
+        (dict(stride=0), "1 is the default"),
+        (dict(bias=np.zeros(2, np.float32)), "pass bias=None for no bias"),
+    ],
+)
+def test_bad_conv_arguments_name_the_fix(fn, kw, fix):
+    x = gn.randn(1, 2, 5, 5)
+    w = gn.randn(3, 2, 3, 3) if fn == "conv2d" else gn.randn(2, 3, 3, 3)
+    if "bias" in kw:
+        kw = {"bias": gn.tensor(kw["bias"])}
+    with pytest.raises(ValueError, match=fix):
+        getattr(gn.nn.functional, fn)(x, w, **kw)

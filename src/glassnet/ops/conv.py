@@ -343,7 +343,10 @@ def _padding(
         return tuple((t // 2, t - t // 2) for t in totals)
     pads = _tuple(padding, nd, "padding", where)
     if any(p < 0 for p in pads):
-        raise ValueError(f"{where}: padding must be >= 0, got {pads}")
+        raise ValueError(
+            f"{where}: padding must be >= 0, got {pads}; pass 0 for none, or crop the input "
+            "(x[..., a:-b]) to remove border pixels"
+        )
     return tuple((p, p) for p in pads)
 
 
@@ -385,7 +388,10 @@ def _conv(
             f"{c_g * groups}; check the channel dimension (channels come first, after the batch)"
         )
     if bias is not None and bias.shape != (c_out,):
-        raise ValueError(f"{where}: bias must have shape ({c_out},), got {bias.shape}")
+        raise ValueError(
+            f"{where}: bias must have shape ({c_out},) (one value per output channel, "
+            f"weight.shape[0]), got {bias.shape}; pass bias=None for no bias"
+        )
     dtypes = {x.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
     if len(dtypes) > 1:
         raise TypeError(
@@ -397,7 +403,8 @@ def _conv(
     dilation = _tuple(dilation, nd, "dilation", where)
     if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
         raise ValueError(
-            f"{where}: stride and dilation must be >= 1, got stride={stride}, dilation={dilation}"
+            f"{where}: stride and dilation must be >= 1, got stride={stride}, dilation={dilation}; "
+            "1 is the default (every position, adjacent taps)"
         )
     pads = _padding(padding, kernel, stride, dilation, where)
     for size, (lo, hi), k, d in zip(x.shape[2:], pads, kernel, dilation):

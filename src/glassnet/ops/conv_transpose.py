@@ -204,7 +204,7 @@ def _conv_transpose(
     if bias is not None and bias.shape != (c_out,):
         raise ValueError(
             f"{where}: bias must have shape (C_out,) = ({c_out},) (weight.shape[1] * groups), "
-            f"got {bias.shape}"
+            f"got {bias.shape}; pass bias=None for no bias"
         )
     dtypes = {x.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
     if len(dtypes) > 1:
@@ -224,12 +224,13 @@ def _conv_transpose(
     extra = _tuple(output_padding, nd, "output_padding", where)
     if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
         raise ValueError(
-            f"{where}: stride and dilation must be >= 1, got stride={stride}, dilation={dilation}"
+            f"{where}: stride and dilation must be >= 1, got stride={stride}, dilation={dilation}; "
+            "1 is the default"
         )
     if any(p < 0 for p in pads) or any(e < 0 for e in extra):
         raise ValueError(
             f"{where}: padding and output_padding must be >= 0, got padding={pads}, "
-            f"output_padding={extra}"
+            f"output_padding={extra}; pass 0 for none"
         )
     if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation)):
         raise ValueError(
