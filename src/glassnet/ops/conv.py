@@ -304,6 +304,32 @@ def _input_grad_2d_stride_1(grad_y, weight, pad_size, padding, dilation, groups)
     return _unpad(grad_pad, padding) if any(map(any, padding)) else grad_pad.copy()
 
 
+def _check_one_dtype(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, where: str):
+    """Input, weight and bias must share one dtype: a float64 input would silently upcast
+    a float32 layer (conv and its transpose both check this)."""
+    dtypes = {x.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
+    if len(dtypes) > 1:
+        raise TypeError(
+            f"{where}: input, weight and bias must share one dtype, got "
+            f"{', '.join(sorted(map(str, dtypes)))}; convert the input with "
+            ".float() (or the model with .double())"
+        )
+
+
+def _stride_dilation(
+    stride: int | Sequence[int], dilation: int | Sequence[int], nd: int, where: str
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """stride and dilation as nd-tuples of ints >= 1 (conv and its transpose take the same)."""
+    stride = _tuple(stride, nd, "stride", where)
+    dilation = _tuple(dilation, nd, "dilation", where)
+    if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
+        raise ValueError(
+            f"{where}: stride and dilation must be >= 1, got stride={stride}, dilation={dilation}; "
+            "1 is the default (every position, adjacent taps)"
+        )
+    return stride, dilation
+
+
 def _tuple(value: int | Sequence[int], nd: int, name: str, where: str) -> tuple[int, ...]:
     """An int or a tuple of nd ints, as PyTorch takes stride, padding and dilation."""
     if isinstance(value, (int, np.integer)):
@@ -392,20 +418,8 @@ def _conv(
             f"{where}: bias must have shape ({c_out},) (one value per output channel, "
             f"weight.shape[0]), got {bias.shape}; pass bias=None for no bias"
         )
-    dtypes = {x.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
-    if len(dtypes) > 1:
-        raise TypeError(
-            f"{where}: input, weight and bias must share one dtype, got "
-            f"{', '.join(sorted(map(str, dtypes)))}; convert the input with "
-            ".float() (or the model with .double())"
-        )
-    stride = _tuple(stride, nd, "stride", where)
-    dilation = _tuple(dilation, nd, "dilation", where)
-    if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise ValueError(
-            f"{where}: stride and dilation must be >= 1, got stride={stride}, dilation={dilation}; "
-            "1 is the default (every position, adjacent taps)"
-        )
+    _check_one_dtype(x, weight, bias, where)
+    stride, dilation = _stride_dilation(stride, dilation, nd, where)
     pads = _padding(padding, kernel, stride, dilation, where)
     for size, (lo, hi), k, d in zip(x.shape[2:], pads, kernel, dilation):
         if size + lo + hi < d * (k - 1) + 1:

@@ -19,7 +19,7 @@ import numpy as np
 
 from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops.conv import _col2im, _tuple, _windows
+from glassnet.ops.conv import _check_one_dtype, _col2im, _stride_dilation, _tuple, _windows
 
 
 def _rows(a: np.ndarray, groups: int) -> np.ndarray:
@@ -206,27 +206,15 @@ def _conv_transpose(
             f"{where}: bias must have shape (C_out,) = ({c_out},) (weight.shape[1] * groups), "
             f"got {bias.shape}; pass bias=None for no bias"
         )
-    dtypes = {x.dtype, weight.dtype} | ({bias.dtype} if bias is not None else set())
-    if len(dtypes) > 1:
-        raise TypeError(
-            f"{where}: input, weight and bias must share one dtype, got "
-            f"{', '.join(sorted(map(str, dtypes)))}; convert the input with "
-            ".float() (or the model with .double())"
-        )
+    _check_one_dtype(x, weight, bias, where)
     if isinstance(padding, str):
         raise ValueError(
             f"{where}: padding must be an int or a tuple of {nd} ints, got {padding!r}; "
             "'same' and 'valid' exist only for conv, not for its transpose"
         )
-    stride = _tuple(stride, nd, "stride", where)
-    dilation = _tuple(dilation, nd, "dilation", where)
+    stride, dilation = _stride_dilation(stride, dilation, nd, where)
     pads = _tuple(padding, nd, "padding", where)
     extra = _tuple(output_padding, nd, "output_padding", where)
-    if any(s < 1 for s in stride) or any(d < 1 for d in dilation):
-        raise ValueError(
-            f"{where}: stride and dilation must be >= 1, got stride={stride}, dilation={dilation}; "
-            "1 is the default"
-        )
     if any(p < 0 for p in pads) or any(e < 0 for e in extra):
         raise ValueError(
             f"{where}: padding and output_padding must be >= 0, got padding={pads}, "
