@@ -1,73 +1,128 @@
-"""The conv and pooling fast paths agree with the plain versions they replace: the whole
-batch's columns in one product against one product per sample (forward and all three
-gradients, in 1-D and 2-D, with groups, stride and padding); the 2-D
-stride-1 input gradient on widened rows against ``_input_grad`` (per-sample products, then
-col2im); max pooling's maximum and first-equal-tap count against copying the windows out
-for an argmax; and its backward for disjoint windows (written, by a multiply) against the
-general one (added, by np.where), also with an infinite gradient."""
+"""The conv and pooling fast paths agree with plain NumPy written out here: the sliced
+products for short results against one ``np.matmul`` (with and without a remainder); a
+convolution's output and gradients against a loop over kernel taps, whether its input is
+laid out batch first or batch last, and the batch-last layout carried from a convolution
+through ReLU and max pooling into the next one; max pooling's maximum and first-greater
+scan against copying the windows out for an argmax; and its backward for disjoint windows
+(written, by a multiply) against the general one (added, by np.where), also with an
+infinite gradient."""
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 import pytest
 
 import glassnet as gn
 from glassnet.ops import conv as conv_module
-from glassnet.ops.conv import _input_grad, _input_grad_2d_stride_1, _windows
+from glassnet.ops.conv import _gram, _product, _windows, batch_last
 from glassnet.ops.pool import _to_argmax, _window_max
 
-# (input shape, weight shape, padding pairs, dilation, groups)
-CONV_CASES = [
-    ((2, 3, 7, 6), (4, 3, 3, 3), ((0, 0), (0, 0)), (1, 1), 1),
-    ((2, 1, 12, 12), (6, 1, 5, 5), ((2, 2), (2, 2)), (1, 1), 1),
-    ((1, 4, 9, 8), (6, 2, 2, 3), ((1, 1), (0, 2)), (2, 1), 2),
-    ((3, 3, 6, 7), (3, 1, 3, 3), ((0, 1), (1, 1)), (1, 2), 3),  # depthwise, 'same'-style pads
-]
+
+@pytest.mark.parametrize("length", [4 * 16, 4 * 16 + 5])  # whole slices, and a remainder
+@pytest.mark.parametrize("rows", [3, 12])  # sliced (short), one product (long)
+def test_sliced_products_match_one_matmul(length: int, rows: int, monkeypatch) -> None:
+    monkeypatch.setattr(conv_module, "CHUNK", 16)
+    monkeypatch.setattr(conv_module, "SHORT_ROWS", 8)
+    rng = np.random.default_rng(length + rows)
+    w = rng.standard_normal((2, rows, 7))
+    cols = rng.standard_normal((2, 7, length))
+    g = rng.standard_normal((2, rows, length))
+    np.testing.assert_allclose(_product(w, cols), w @ cols, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(_gram(g, cols), g @ cols.transpose(0, 2, 1), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("case", range(len(CONV_CASES)))
-def test_stride_1_input_grad_matches_col2im(case: int) -> None:
-    shape, w_shape, padding, dilation, groups = CONV_CASES[case]
-    rng = np.random.default_rng(case)
-    pad_size = tuple(n + lo + hi for n, (lo, hi) in zip(shape[2:], padding))
-    out = tuple(p - d * (k - 1) for p, d, k in zip(pad_size, dilation, w_shape[2:]))
-    grad_y = rng.standard_normal((shape[0], w_shape[0], *out))
-    weight = rng.standard_normal(w_shape)
-    plain = _input_grad(grad_y, weight, pad_size, padding, (1, 1), dilation, groups)
-    fast = _input_grad_2d_stride_1(grad_y, weight, pad_size, padding, dilation, groups)
-    assert fast.shape == shape
-    np.testing.assert_allclose(fast, plain, rtol=1e-12, atol=1e-12)
+def _conv_by_taps(x, w, b, stride, padding, groups):
+    """The convolution's definition, one kernel tap at a time: y[n, o, p] = b[o] +
+    sum_{c, k} w[o, c, k] x_pad[n, g*Cg + c, p*s + k], and its three gradients for the
+    upstream gradient u, all written out with einsum (no im2col, no col2im)."""
+    nd = w.ndim - 2
+    pads = ((0, 0), (0, 0), *((p, p) for p in padding))
+    x_pad = np.pad(x, pads)
+    c_out, c_g, *kernel = w.shape
+    out = [(n - k) // s + 1 for n, k, s in zip(x_pad.shape[2:], kernel, stride)]
+    y = np.zeros((x.shape[0], c_out, *out)) + b.reshape(c_out, *(1,) * nd)
+    per = c_out // groups
+    reads = {}
+    for tap in itertools.product(*(range(k) for k in kernel)):
+        sl = tuple(slice(k, k + s * (o - 1) + 1, s) for k, s, o in zip(tap, stride, out))
+        reads[tap] = sl
+        for grp in range(groups):
+            xs = x_pad[:, grp * c_g : (grp + 1) * c_g][(Ellipsis, *sl)]
+            ws = w[grp * per : (grp + 1) * per][(Ellipsis, *tap)]
+            y[:, grp * per : (grp + 1) * per] += np.einsum("oc,nc...->no...", ws, xs)
+    return y, x_pad, reads, per, c_g
 
 
-# (input shape, weight shape, stride, padding, groups)
-LAYOUT_CASES = [
-    ((3, 2, 11), (5, 2, 3), 2, 1, 1),
-    ((2, 4, 9), (6, 2, 3), 1, 0, 2),
-    ((1, 3, 6), (4, 3, 1), 1, 0, 1),  # 1x1 on one sample: the columns are a view of x
-    ((2, 3, 7, 6), (4, 3, 3, 2), 1, 1, 1),
-    ((3, 4, 8, 7), (6, 2, 3, 3), 2, (1, 0), 2),
-]
-
-
-def _conv_step(case: int, whole_batch_bytes: int, monkeypatch) -> list[np.ndarray]:
-    shape, w_shape, stride, padding, groups = LAYOUT_CASES[case]
-    monkeypatch.setattr(conv_module, "WHOLE_BATCH_BYTES", whole_batch_bytes)
-    rng = np.random.default_rng(case)
-    x, w, b = (
-        gn.tensor(rng.standard_normal(s), requires_grad=True) for s in (shape, w_shape, w_shape[:1])
-    )
+@pytest.mark.parametrize(
+    "shape, w_shape, stride, padding, groups",
+    [
+        ((3, 2, 11), (5, 2, 3), (2,), (1,), 1),
+        ((2, 4, 9), (6, 2, 3), (1,), (0,), 2),
+        ((1, 3, 6), (4, 3, 1), (1,), (0,), 1),  # 1x1 on one sample: columns are a view
+        ((2, 3, 7, 6), (4, 3, 3, 2), (1, 1), (1, 1), 1),
+        ((3, 4, 8, 7), (6, 2, 3, 3), (2, 1), (1, 0), 2),
+        ((4, 1, 12, 12), (6, 1, 5, 5), (1, 1), (2, 2), 1),  # LeNet's first, batch of 4
+    ],
+)
+@pytest.mark.parametrize("last", [False, True])
+def test_conv_matches_the_loop_over_taps(shape, w_shape, stride, padding, groups, last):
+    rng = np.random.default_rng(sum(shape))
+    x_np, w_np, b_np = (rng.standard_normal(s) for s in (shape, w_shape, w_shape[:1]))
+    if last:  # the same values with the batch last in memory, as a convolution leaves them
+        x_np = np.moveaxis(np.ascontiguousarray(np.moveaxis(x_np, 0, -1)), -1, 0)
+        assert batch_last(x_np) or shape[0] == 1  # one sample: the two orders coincide
+    x, w, b = (gn.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np))
     conv = gn.nn.functional.conv1d if len(shape) == 3 else gn.nn.functional.conv2d
     y = conv(x, w, b, stride=stride, padding=padding, groups=groups)
-    (y * gn.tensor(rng.standard_normal(y.shape))).sum().backward()
-    return [y.data, x.grad, w.grad, b.grad]
+    u = rng.standard_normal(y.shape)
+    (y * gn.tensor(u)).sum().backward()
+
+    want, x_pad, reads, per, c_g = _conv_by_taps(x_np, w_np, b_np, stride, padding, groups)
+    grad_w = np.zeros_like(w_np)
+    grad_x_pad = np.zeros_like(x_pad)
+    for tap, sl in reads.items():
+        for grp in range(groups):
+            xs = x_pad[:, grp * c_g : (grp + 1) * c_g][(Ellipsis, *sl)]
+            us = u[:, grp * per : (grp + 1) * per]
+            grad_w[grp * per : (grp + 1) * per][(Ellipsis, *tap)] = np.einsum(
+                "nop,ncp->oc", us.reshape(*us.shape[:2], -1), xs.reshape(*xs.shape[:2], -1)
+            )
+            ws = w_np[grp * per : (grp + 1) * per][(Ellipsis, *tap)]
+            grad_x_pad[:, grp * c_g : (grp + 1) * c_g][(Ellipsis, *sl)] += np.einsum(
+                "oc,no...->nc...", ws, us
+            )
+    inner = tuple(slice(p, p + n) for p, n in zip(padding, shape[2:]))
+    np.testing.assert_allclose(y.data, want, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(w.grad, grad_w, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(b.grad, u.sum(axis=(0, *range(2, u.ndim))), rtol=1e-12)
+    np.testing.assert_allclose(x.grad, grad_x_pad[(Ellipsis, *inner)], rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("case", range(len(LAYOUT_CASES)))
-def test_whole_batch_columns_match_per_sample_products(case: int, monkeypatch) -> None:
-    whole = _conv_step(case, 2**62, monkeypatch)
-    per_sample = _conv_step(case, 0, monkeypatch)
-    for a, b in zip(whole, per_sample):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+def test_the_batch_last_layout_flows_from_conv_through_relu_and_pool() -> None:
+    """A convolution hands on its output batch last in memory; ReLU and max pooling keep
+    that order, so the next convolution reads its input without a transpose. Values and
+    gradients are those of the same network on batch-first copies of every array."""
+    gn.manual_seed(0)
+    net = gn.nn.Sequential(
+        gn.nn.Conv2d(1, 3, 3), gn.nn.ReLU(), gn.nn.MaxPool2d(2), gn.nn.Conv2d(3, 2, 3)
+    ).double()
+    x = gn.tensor(np.random.default_rng(1).standard_normal((5, 1, 10, 10)))
+    seen = []
+    for layer in net:  # layer by layer, so each output's layout can be looked at
+        x = layer(x)
+        seen.append(batch_last(x.data))
+    assert seen == [True, True, True, True]
+
+    # the same computation written with plain NumPy on C-ordered arrays
+    w1, b1, w2, b2 = (p.data for p in net.parameters())
+    x0 = np.random.default_rng(1).standard_normal((5, 1, 10, 10))
+    h, *_ = _conv_by_taps(x0, w1, b1, (1, 1), (0, 0), 1)
+    h = np.maximum(h, 0)
+    h = h.reshape(5, 3, 4, 2, 4, 2).max(axis=(3, 5))
+    y, *_ = _conv_by_taps(h, w2, b2, (1, 1), (0, 0), 1)
+    np.testing.assert_allclose(x.data, y, rtol=1e-12, atol=1e-12)
 
 
 # (input shape, kernel, stride, dilation)

@@ -60,7 +60,8 @@ def _unpad(grad_pad: np.ndarray, padding: tuple[tuple[int, int], ...]) -> np.nda
     if not any(map(any, padding)):
         return grad_pad
     size = grad_pad.shape[-len(padding) :]
-    return grad_pad[(Ellipsis, *(slice(lo, n - hi) for (lo, hi), n in zip(padding, size)))].copy()
+    cut = grad_pad[(Ellipsis, *(slice(lo, n - hi) for (lo, hi), n in zip(padding, size)))]
+    return cut.copy(order="K")  # in grad_pad's memory order
 
 
 def _reached(
@@ -103,13 +104,81 @@ def _col2im_padded(
     return grad_pad
 
 
-WHOLE_BATCH_BYTES = 4 * 2**20
-"""Convolutions whose columns for the whole batch take at most this many bytes lay them side
-by side, one product for all samples; larger ones keep one product per sample. Measured
-(OpenBLAS, one thread, 2 MB of L2 cache per core): the MNIST-1D CNN's convolutions at batch
-128 (at most 0.4 MB of columns) run their forward and weight gradient 1.1-1.6x faster as one
-product, and LeNet's at batch 32 (2.5 and 1.9 MB) too, while LeNet's at batch 128 (10 and
-7.7 MB) run 1.7-2.7x slower: the batch's columns no longer stay in cache, one sample's do."""
+SHORT_ROWS, CHUNK = 8, 1024
+"""A product whose result has at most SHORT_ROWS rows (few output channels per group, as
+LeNet's first convolution's 6) runs in CHUNK-wide slices of its long dimension, all slices
+in one batched ``np.matmul`` call. Measured (OpenBLAS 0.3.31, SkylakeX kernel, 1 and 2
+threads): 6 x 25 by 25 x 100,352 takes 1.2-1.4 ms as one product and 0.46 ms in slices,
+the weight gradient (6 x 100,352) by (100,352 x 25) 1.6 ms and 0.47 ms; with 16 rows
+slices are slower than one product, which OpenBLAS then splits over its threads."""
+
+
+def _sliced(length: int) -> tuple[int, int]:
+    """(whole, count): the first ``whole`` = count * CHUNK columns go in slices."""
+    count = length // CHUNK
+    return count * CHUNK, count
+
+
+def _product(w: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """w @ cols for w (G, M, K) and cols (G, K, L): (G, M, L), in slices of L when M is short."""
+    groups, m, _ = w.shape
+    length = cols.shape[-1]
+    if m > SHORT_ROWS or length < 4 * CHUNK:
+        return np.matmul(w, cols)
+    y = np.empty((groups, m, length), dtype=np.result_type(w, cols))
+    whole, count = _sliced(length)
+    for i in range(groups):  # (M, K) @ (count, K, CHUNK), written into y's slices in place
+        np.matmul(
+            w[i],
+            cols[i, :, :whole].reshape(-1, count, CHUNK).transpose(1, 0, 2),
+            out=y[i, :, :whole].reshape(m, count, CHUNK).transpose(1, 0, 2),
+        )
+        np.matmul(w[i], cols[i, :, whole:], out=y[i, :, whole:])
+    return y
+
+
+def _gram(g: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """g @ cols^T for g (G, M, L) and cols (G, K, L): (G, M, K), the sum over L.
+
+    Computed as (cols @ g^T)^T, which OpenBLAS runs 1.1-1.8x faster for every convolution
+    measured (LeNet's, the MNIST-1D CNN's, 64 and 128 channels of 3x3), and, when M is
+    short, in slices (one product each, then added up)."""
+    m, length = g.shape[1], g.shape[-1]
+    if m > SHORT_ROWS or length < 4 * CHUNK:
+        return np.matmul(cols, g.swapaxes(-1, -2)).swapaxes(-1, -2)
+    whole, count = _sliced(length)
+    head = [
+        np.matmul(
+            c_i[:, :whole].reshape(-1, count, CHUNK).transpose(1, 0, 2),
+            g_i[:, :whole].reshape(m, count, CHUNK).transpose(1, 2, 0),
+        ).sum(axis=0)
+        for g_i, c_i in zip(g, cols)
+    ]
+    tail = np.matmul(cols[..., whole:], g[..., whole:].swapaxes(-1, -2))
+    return (np.stack(head) + tail).swapaxes(-1, -2)
+
+
+def batch_last(a: np.ndarray) -> bool:
+    """Whether an (N, C, ...) array has the batch last in memory, as Conv's outputs do."""
+    return a.ndim > 2 and not a.flags.c_contiguous and np.moveaxis(a, 0, -1).flags.c_contiguous
+
+
+def _in_layout(a: np.ndarray, last: bool) -> np.ndarray:
+    """a itself if its batch already is (``last``) or is not last in memory, else a copy that
+    is: an operation reading two arrays in different orders jumps about in one of them."""
+    if batch_last(a) == last:
+        return a
+    if last:
+        return np.moveaxis(np.ascontiguousarray(np.moveaxis(a, 0, -1)), -1, 0)
+    return np.ascontiguousarray(a)
+
+
+def _new(shape: tuple[int, ...], dtype: np.dtype, last: bool, zero: bool = True) -> np.ndarray:
+    """A new (N, ...) array of zeros (or unset) with the batch last in memory if ``last``."""
+    new = np.zeros if zero else np.empty
+    if not last:
+        return new(shape, dtype=dtype)
+    return np.moveaxis(new((*shape[1:], shape[0]), dtype=dtype), -1, 0)
 
 
 class Conv(Function):
@@ -117,32 +186,34 @@ class Conv(Function):
 
     Forward. Pad x, then lay every receptive field out as a column, the whole batch side by
     side: X[(c, k), (p, n)] = x_pad[n, c, p*s + k*d] (one row per input channel and kernel
-    tap, one column per output position and sample; the batch varies fastest, so the
-    copies and col2im's sums run along rows of N values, not of a few positions). With W
-    reshaped to (C_out, Cg * K), the convolution is Y = W X, the product of ``Linear``
-    turned on its side, one per group: one large product rather than N small ones (the
-    MNIST-1D CNN's are 25 x 75 by 75 x 10, where a BLAS call per sample costs more than
-    its arithmetic). Y comes out as
-    (C_out, positions, N); the copy into PyTorch's (N, C_out, positions) adds the bias on
-    the way. Convolutions with many positions per sample keep one product per sample,
-    Y_n = W X_n, which is already channels first (see WHOLE_BATCH_BYTES for why).
+    tap, one column per output position and sample). With W reshaped to (C_out, Cg * K),
+    the convolution is Y = W X, the product of ``Linear`` turned on its side, one per group:
+    one large product for the batch, which BLAS spreads over its threads, rather than N
+    small ones (the MNIST-1D CNN's are 25 x 75 by 75 x 10, where a call per sample costs
+    more than its arithmetic).
+
+    Memory order. The batch varies fastest everywhere: x_pad is (C, *padded, N), so the
+    copy into columns and col2im's sums run along rows of N values, not of a few positions;
+    Y comes out (C_out, *out, N), and is handed on as a (N, C_out, *out) view of that, not
+    copied: the ReLU and pooling after it keep the order (NumPy's results follow their
+    input's), so the next convolution finds its input already batch last and nothing is
+    transposed between layers. (Measured on LeNet at batch 128: 1.3x faster a step than
+    transposing to PyTorch's order after every convolution.)
 
     Backward, with G = dL/dY laid out the same way, (C_out, positions * N):
-        grad_W = G X^T   (as for Linear, the batch and the positions summed by the product;
-                 per sample, sum_n G_n X_n^T).
+        grad_W = G X^T   (as for Linear: the batch and the positions summed by the product).
                  Written out, grad_w[o, c, k] = sum_{n, p} G[n, o, p] x_pad[n, c, p*s + k*d]:
                  the input correlated with the output gradient, k now sliding and the
                  output gradient playing the kernel. Each weight is used at every position,
                  so it collects the input it saw there times the gradient that came back.
-        grad_X_n = W^T G_n   (as for Linear), then col2im: x_pad[n, c, p*s + k*d] sat in
+        grad_X = W^T G   (as for Linear), then col2im: x_pad[n, c, p*s + k*d] sat in
                  the columns of every (p, k) that reaches it, so its gradient is the sum
                  grad_x_pad[n, c, i] = sum_{o, p, k: p*s + k*d = i} G[n, o, p] w[o, c, k],
                  i.e. every output gradient is spread back through the kernel onto the
                  inputs it read: the transposed convolution (ConvTranspose) of G with the
                  same w. It is computed by adding, for each kernel tap k (K iterations,
                  not one per pixel), the rows of grad_X for that tap onto the strided
-                 slice of the input they came from; padding is then cut away (2-D with
-                 stride 1 takes a faster road to the same sum: _input_grad_2d_stride_1).
+                 slice of the input they came from; the padding is then cut away.
         grad_b = sum of G over the batch and positions (b is added at every one).
     Saved: the columns only if W needs a gradient, W only if x does (as for Linear).
     """
@@ -155,86 +226,43 @@ class Conv(Function):
         kernel = tuple(kernel)
         nd = len(kernel)
         size = tuple(m + lo + hi for m, (lo, hi) in zip(x.shape[2:], padding))
-        reach = (d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        out = tuple((m - r) // s + 1 for m, r, s in zip(size, reach, stride))
-        positions, taps = math.prod(out), c_g * math.prod(kernel)
-        w = weight.reshape(groups, c_out // groups, taps)
-        whole_batch = n * positions * taps * groups * x.itemsize <= WHOLE_BATCH_BYTES
-        if whole_batch:
-            # the batch last, (C, *padded, N), so that every copy and every col2im sum
-            # runs along rows of N values rather than of a few positions
+        x_pad = np.moveaxis(x, 0, -1)  # (C, *padded, N): x itself if it is batch last
+        if any(map(any, padding)) or not x_pad.flags.c_contiguous:
             x_pad = np.zeros((x.shape[1], *size, n), dtype=x.dtype)
             inner = (slice(lo, lo + m) for m, (lo, _) in zip(x.shape[2:], padding))
             x_pad[(slice(None), *inner)] = np.moveaxis(x, 0, -1)
-            win = _windows_batch_last(x_pad, kernel, stride, dilation)  # (C, *kernel, *out, N)
-            cols = win.reshape(groups, taps, positions * n)  # the copy: X[(c, k), (p, n)]
-            y_t = np.matmul(w, cols).reshape(c_out, *out, n)  # Y, channels first, batch last
-            y = np.empty((n, c_out, *out), dtype=y_t.dtype)
-            if bias is None:
-                np.copyto(y, np.moveaxis(y_t, -1, 0))
-            else:
-                np.add(np.moveaxis(y_t, -1, 0), bias.reshape(c_out, *(1,) * nd), out=y)
-        else:
-            # (N, C, *kernel, *out): one X_n per sample, Y_n = W X_n already channels first
-            win = _windows(_pad(x, padding), kernel, stride, dilation)  # (N, C, *out, *kernel)
-            win = win.transpose(0, 1, *range(2 + nd, 2 + 2 * nd), *range(2, 2 + nd))
-            cols = win.reshape(n, groups, taps, positions)
-            y = np.matmul(w, cols).reshape(n, c_out, *out)
-            if bias is not None:
-                y += bias.reshape(c_out, *(1,) * nd)  # y is a fresh array: add in place
+        win = _windows_batch_last(x_pad, kernel, stride, dilation)  # (C, *kernel, *out, N)
+        out = win.shape[1 + nd : 1 + 2 * nd]
+        taps = c_g * math.prod(kernel)
+        cols = win.reshape(groups, taps, -1)  # the copy: X[(c, k), (p, n)]
         if need_w and np.may_share_memory(cols, x):
-            cols = cols.copy()  # a 1x1 kernel can make cols a view of x, which may change
-        ctx.weight_shape, ctx.whole_batch = weight.shape, whole_batch
-        ctx.layout = ((n, x.shape[1], *size), padding, stride, dilation, groups)
+            cols = cols.copy()  # a 1x1 kernel makes cols a view of x, which may change
+        w = weight.reshape(groups, c_out // groups, taps)
+        y_t = _product(w, cols).reshape(c_out, *out, n)  # Y, channels first, batch last
+        if bias is not None:
+            y_t += bias.reshape(c_out, *(1,) * (nd + 1))  # y_t is a fresh array: in place
+        ctx.weight_shape = weight.shape
+        ctx.layout = (size, padding, stride, dilation, groups)
         ctx.save_for_backward(cols if need_w else None, weight if need_x else None)
-        return y
+        return np.moveaxis(y_t, -1, 0)  # (N, C_out, *out): a view, the batch still last
 
     @staticmethod
     def backward(ctx, grad_y):
         cols, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
-        pad_shape, padding, stride, dilation, groups = ctx.layout
         n, c_out, *out = grad_y.shape
-        nd = len(out)
-        w_shape = (groups, c_out // groups, -1)
+        groups = ctx.layout[-1]
+        # G as (G, C_out/G, positions * N), laid out as the columns: free when grad_y is
+        # batch last already (it is when the layers after this one kept Y's order)
+        g = np.ascontiguousarray(np.moveaxis(grad_y, 0, -1)).reshape(groups, c_out // groups, -1)
         grad_x = grad_w = grad_b = None
-        if ctx.whole_batch:
-            # G as (G, C_out/G, positions * N), laid out as the columns: a copy the size of
-            # the output, small next to the columns, so that each gradient is one product
-            g = np.ascontiguousarray(np.moveaxis(grad_y, 0, -1)).reshape(w_shape)
-            if need_w:
-                grad_w = np.matmul(g, cols.swapaxes(-1, -2)).reshape(ctx.weight_shape)
-            if need_b:
-                grad_b = g.reshape(c_out, -1).sum(axis=1)
-            if need_x:
-                grad_x = _input_grad_whole_batch(g, weight, n, out, pad_shape[2:], ctx.layout)
-            return grad_x, grad_w, grad_b
-        if need_w:  # sum_n G_n X_n^T, one product per sample
-            g = grad_y.reshape(n, groups, c_out // groups, -1)
-            grad_w = np.empty(ctx.weight_shape, dtype=grad_y.dtype)
-            np.sum(np.matmul(g, cols.swapaxes(-1, -2)), axis=0, out=grad_w.reshape(w_shape))
-        if need_x and nd == 2 and stride == (1, 1):
-            grad_x = _input_grad_2d_stride_1(
-                grad_y, weight, pad_shape[2:], padding, dilation, groups
-            )
-        elif need_x:
-            grad_x = _input_grad(grad_y, weight, pad_shape[2:], padding, stride, dilation, groups)
+        if need_w:
+            grad_w = _gram(g, cols).reshape(ctx.weight_shape)
         if need_b:
-            # the batch first (rows added whole), then each channel's positions: about 2x
-            # faster than one sum over axes (0, 2, 3) for LeNet's gradients at batch 128
-            grad_b = grad_y.sum(axis=0).reshape(c_out, -1).sum(axis=1)
+            grad_b = g.reshape(c_out, -1).sum(axis=1)
+        if need_x:
+            grad_x = _input_grad(g, weight, n, out, ctx.layout)
         return grad_x, grad_w, grad_b
-
-
-def _input_grad(grad_y, weight, pad_size, padding, stride, dilation, groups):
-    """grad_X_n = W^T G_n for every sample, laid out (N, C_in, *kernel, *out), then col2im."""
-    n, c_out, *out = grad_y.shape
-    c_g, *kernel = weight.shape[1:]
-    w = weight.reshape(groups, c_out // groups, -1)
-    g = grad_y.reshape(n, groups, c_out // groups, -1)
-    grad_cols = np.matmul(w.transpose(0, 2, 1), g)  # (N, G, Cg * K, positions)
-    grad_cols = grad_cols.reshape(n, groups * c_g, *kernel, *out)  # one block per tap
-    return _col2im(grad_cols, pad_size, padding, stride, dilation)
 
 
 def _windows_batch_last(
@@ -257,12 +285,12 @@ def _windows_batch_last(
     )
 
 
-def _input_grad_whole_batch(g, weight, n, out, pad_size, layout):
+def _input_grad(g, weight, n, out, layout):
     """grad_X = W^T G for the whole batch at once, G laid out (G, C_out/G, positions * N):
     grad_X comes out (C_in, *kernel, *out, N); col2im adds each tap's block onto
-    (C_in, *padded, N), along rows of N values, and one copy takes the padding away and
-    puts the batch first."""
-    _, padding, stride, dilation, groups = layout
+    (C_in, *padded, N), along rows of N values, and the result is the (N, C_in, *size) view
+    of that without the padding, the batch last in memory as the input's was."""
+    pad_size, padding, stride, dilation, groups = layout
     c_g, *kernel = weight.shape[1:]
     w = weight.reshape(groups, weight.shape[0] // groups, -1)
     grad_cols = np.matmul(w.transpose(0, 2, 1), g).reshape(groups * c_g, *kernel, *out, n)
@@ -272,36 +300,7 @@ def _input_grad_whole_batch(g, weight, n, out, pad_size, layout):
             (slice(None), *tap)
         ]
     inner = (slice(lo, size - hi) for (lo, hi), size in zip(padding, pad_size))
-    return np.ascontiguousarray(np.moveaxis(grad_pad[(slice(None), *inner)], -1, 0))
-
-
-def _input_grad_2d_stride_1(grad_y, weight, pad_size, padding, dilation, groups):
-    """``_input_grad`` for a 2-D convolution with stride 1, with rows as long as the input's.
-
-    Fast path: col2im adds each tap's block onto the input's H_out rows of W_out values, and
-    with W_out small (10 in LeNet) NumPy spends its time starting short inner loops. Here G
-    is first widened with zeros to the padded input's width W_pad; then tap (i, j) of output
-    (a, b) lands on flat index (a + i d_H) W_pad + b + j d_W of the padded input, so each
-    tap's block is one contiguous run starting at i d_H W_pad + j d_W. The added columns
-    carry zeros, so what wraps past a row's end adds nothing. About 1.6x faster than
-    ``_input_grad`` for LeNet's second convolution at batch 128; a test checks they agree.
-    """
-    n, c_out, h_out, w_out = grad_y.shape
-    (h_pad, w_pad), (d_h, d_w) = pad_size, dilation
-    c_g, k_h, k_w = weight.shape[1:]
-    wide = np.zeros((n, groups, c_out // groups, h_out, w_pad), dtype=grad_y.dtype)
-    wide[..., :w_out] = grad_y.reshape(n, groups, c_out // groups, h_out, w_out)
-    w = weight.reshape(groups, c_out // groups, -1)
-    grad_cols = np.matmul(w.transpose(0, 2, 1), wide.reshape(n, groups, c_out // groups, -1))
-    grad_cols = grad_cols.reshape(n, groups * c_g, k_h, k_w, h_out * w_pad)
-    # the last tap's run ends (k_w - 1) d_W past the padded input: room for it
-    flat = np.zeros((n, groups * c_g, h_pad * w_pad + (k_w - 1) * d_w), dtype=grad_y.dtype)
-    for i in range(k_h):
-        for j in range(k_w):
-            start = i * d_h * w_pad + j * d_w
-            flat[..., start : start + h_out * w_pad] += grad_cols[:, :, i, j]
-    grad_pad = flat[..., : h_pad * w_pad].reshape(n, groups * c_g, h_pad, w_pad)
-    return _unpad(grad_pad, padding) if any(map(any, padding)) else grad_pad.copy()
+    return np.moveaxis(grad_pad[(slice(None), *inner)], -1, 0)
 
 
 def _check_one_dtype(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, where: str):
