@@ -32,10 +32,10 @@ ROOT = HERE.parent
 
 # (model in workloads.MODELS, task, batch, frameworks, batches held by the workload)
 CONFIGS = [
-    ("mlp", "train-sgd", 32, ("glassnet", "torch", "numpy"), 16),
-    ("mlp", "train-sgd", 128, ("glassnet", "torch", "numpy"), 16),
-    ("mlp", "train-sgd", 512, ("glassnet", "torch", "numpy"), 16),
-    ("mlp", "train-adam", 128, ("glassnet", "torch"), 16),
+    ("mlp", "train-sgd", 32, ("glassnet", "compiled", "torch", "numpy"), 16),
+    ("mlp", "train-sgd", 128, ("glassnet", "compiled", "torch", "numpy"), 16),
+    ("mlp", "train-sgd", 512, ("glassnet", "compiled", "torch", "numpy"), 16),
+    ("mlp", "train-adam", 128, ("glassnet", "compiled", "torch"), 16),
     ("mlp", "infer", 1, ("glassnet", "torch", "numpy"), 16),
     ("mlp", "infer", 32, ("glassnet", "torch", "numpy"), 16),
     ("mlp", "infer", 1024, ("glassnet", "torch", "numpy"), 16),
@@ -51,10 +51,22 @@ CONFIGS = [
 QUICK = [CONFIGS[0], CONFIGS[4], CONFIGS[8], CONFIGS[10]]
 # issue 14's targets: glassnet's training throughput over PyTorch's, at every batch size
 TARGETS = {"cnn1d": 1.0, "lenet": 0.7, "gru": 1.0}
+# issue 15's: the compiled step's throughput over PyTorch's
+COMPILED_TARGETS = {
+    ("mlp", "train-sgd", 32): 1.25,
+    ("mlp", "train-sgd", 128): 1.15,
+    ("mlp", "train-sgd", 512): 1.05,
+    ("mlp", "train-adam", 128): 1.1,
+    ("cnn1d", "train-sgd", 32): 1.3,
+    ("cnn1d", "train-sgd", 128): 1.3,
+    ("gru", "train-adam", 32): 1.3,
+    ("gru", "train-adam", 128): 1.3,
+}
 
 
 def available(framework: str) -> bool:
-    module = {"glassnet": "glassnet", "torch": "torch", "numpy": "numpy", "sklearn": "sklearn"}
+    module = {"glassnet": "glassnet", "compiled": "glassnet", "torch": "torch", "numpy": "numpy"}
+    module["sklearn"] = "sklearn"
     return importlib.util.find_spec(module[framework]) is not None
 
 
@@ -234,6 +246,9 @@ def main() -> None:
         }
         g = timing.get("glassnet")
         row["speedup_vs"] = {f: ratio(s, g) for f, s in timing.items() if f != "glassnet"}
+        if "compiled" in timing:  # gn.compile's step against the others
+            c = timing["compiled"]
+            row["compiled_vs"] = {f: ratio(s, c) for f, s in timing.items() if f != "compiled"}
         results["speed"].append(row)
         print(
             f"{model:6s} {task:10s} batch {batch:5d}: "
@@ -347,6 +362,7 @@ def table(results: dict) -> str:
             + " | | |"
         )
     lines += conv_table(results)
+    lines += compiled_table(results)
     m = results["machine"]
     blas = [b for b in m.get("blas", []) if b.get("user_api") == "blas"]
     kernel = ", ".join(f"{b['internal_api']} {b['version']} ({b['architecture']})" for b in blas)
@@ -387,6 +403,29 @@ def conv_table(results: dict) -> list[str]:
             f"(tracemalloc): {memory['peak_bytes'] / 1e6:.1f} MB, of which the im2col columns "
             f"(N x positions x C_in/groups x K floats per convolution) are {parts}.",
         ]
+    return lines
+
+
+def compiled_table(results: dict) -> list[str]:
+    """gn.compile's training steps against PyTorch, the NumPy step written by hand and
+    eager glassnet, with issue 15's targets."""
+    rows = [r for r in results["speed"] if "compiled_vs" in r]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "| model | task | batch | compiled samples/s | vs PyTorch | target | vs NumPy by hand "
+        "| vs eager glassnet |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        vs = row["compiled_vs"]
+        target = COMPILED_TARGETS.get((row["model"], row["task"], row["batch"]))
+        lines.append(
+            f"| {row['model']} | {row['task']} | {row['batch']} | "
+            f"{row['samples_per_s']['compiled']:,.0f} | {_fmt(vs.get('torch'))} | "
+            f"{_fmt(target)} | {_fmt(vs.get('numpy'))} | {_fmt(vs.get('glassnet'))} |"
+        )
     return lines
 
 

@@ -175,6 +175,22 @@ class Glassnet(Workload):
         self.optimizer.step()
 
 
+class GlassnetCompiled(Glassnet):
+    """glassnet with ``gn.compile``: the same model, data, weights and optimizer; each
+    training step is the generated straight-line code (the first call traces it)."""
+
+    def __init__(self, task: str, batch: int, count: int = 16, model: str = "mlp") -> None:
+        super().__init__(task, batch, count, model)
+        if task != "infer":
+            self.compiled = self.gn.compile(self.model, self.loss_fn, self.optimizer)
+
+    def step(self, i: int) -> None:
+        if self.task == "infer":
+            super().step(i)
+            return
+        self.compiled(self.xs[i], self.ys[i])
+
+
 class Torch(Workload):
     def __init__(self, task: str, batch: int, count: int = 16, model: str = "mlp") -> None:
         super().__init__(task, batch, count, model)
@@ -209,7 +225,9 @@ class Torch(Workload):
 
 class NumpyFused(Workload):
     """What NumPy can do when a person writes the whole step by hand: in-place updates,
-    no graph, no checks, the softmax and cross-entropy gradient fused."""
+    no graph, no checks, the softmax and cross-entropy gradient fused, and each layer
+    updated right after its gradients (its weights are still in cache, and its input
+    gradient, the only later reader of the old weights, is taken first)."""
 
     def __init__(self, task: str, batch: int, count: int = 16, model: str = "mlp") -> None:
         if model != "mlp":
@@ -247,22 +265,22 @@ class NumpyFused(Workload):
         z /= z.sum(axis=1, keepdims=True)
         z[self.rows, y] -= 1
         z /= self.batch
-        grads = [(z.T @ h2, z.sum(axis=0))]
         d = z @ self.w[2]
+        self.update(2, z.T @ h2, z.sum(axis=0))
         d *= h2 > 0
-        grads.append((d.T @ h1, d.sum(axis=0)))
+        gw, gb = d.T @ h1, d.sum(axis=0)
         d = d @ self.w[1]
+        self.update(1, gw, gb)
         d *= h1 > 0
-        grads.append((d.T @ x, d.sum(axis=0)))
-        for layer, (gw, gb) in zip((2, 1, 0), grads):
-            for p, v, g in (
-                (self.w[layer], self.vw[layer], gw),
-                (self.b[layer], self.vb[layer], gb),
-            ):
-                v *= self.momentum
-                v += g
-                np.multiply(v, self.lr, out=g)  # g is spent: reuse its memory for lr * v
-                p -= g
+        self.update(0, d.T @ x, d.sum(axis=0))
+
+    def update(self, layer: int, gw: np.ndarray, gb: np.ndarray) -> None:
+        """Momentum SGD on one layer's weight and bias, in place."""
+        for p, v, g in ((self.w[layer], self.vw[layer], gw), (self.b[layer], self.vb[layer], gb)):
+            v *= self.momentum
+            v += g
+            np.multiply(v, self.lr, out=g)  # g is spent: reuse its memory for lr * v
+            p -= g
 
 
 class NumpyCNN1d(Workload):
@@ -402,4 +420,10 @@ class Sklearn(Workload):
         return time.perf_counter() - started
 
 
-FRAMEWORKS = {"glassnet": Glassnet, "torch": Torch, "numpy": _numpy, "sklearn": Sklearn}
+FRAMEWORKS = {
+    "glassnet": Glassnet,
+    "compiled": GlassnetCompiled,
+    "torch": Torch,
+    "numpy": _numpy,
+    "sklearn": Sklearn,
+}

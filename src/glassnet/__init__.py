@@ -21,6 +21,10 @@ from glassnet.autograd import (
     tensor,
 )
 from glassnet.autograd.device import device
+
+# after the ops: gn.compile reads their emit templates (the name is the function; the
+# package stays importable as glassnet.compile.<module>)
+from glassnet.compile import compile
 from glassnet.creation import (
     arange,
     bool_,
@@ -187,6 +191,7 @@ __all__ = [
     "chunk",
     "clamp",
     "clone",
+    "compile",
     "cos",
     "cumsum",
     "data",

@@ -61,6 +61,20 @@ class ReLU(Function):
         (y,) = ctx.saved_tensors
         return grad_y * (y > 0)
 
+    @staticmethod
+    def emit(e, needs, x):
+        """gn.compile: the same two rules, into arrays made once."""
+        y = e.like(x, "relu")
+        e.line(f"np.maximum({x}, 0, out={y})")
+
+        def backward(g):
+            grad_x, positive = e.grad(x), e.like(x, "positive", dtype=bool)
+            e.line(f"np.greater({y}, 0, out={positive})")
+            e.line(f"np.multiply({g}, {positive}, out={grad_x})  # pass g where x > 0")
+            return grad_x
+
+        return y, backward
+
 
 class LeakyReLU(Function):
     """y = x where x > 0, else slope * x.   dy/dx = 1 where x > 0, else slope (also at 0)."""
@@ -165,6 +179,22 @@ class Sigmoid(Function):
         (y,) = ctx.saved_tensors
         return grad_y * y * (1 - y)
 
+    @staticmethod
+    def emit(e, needs, x):
+        """gn.compile: forward through ``stable_sigmoid``; backward g y (1 - y) in place."""
+        sigmoid = e.bind(stable_sigmoid, "stable_sigmoid", exact=True)
+        y = e.like(x, "sigmoid")
+        e.line(f"np.copyto({y}, {sigmoid}({x}))")
+
+        def backward(g):
+            grad_x, one_minus_y = e.grad(x), e.like(x, "one_minus_y")
+            e.line(f"np.multiply({g}, {y}, out={grad_x})")
+            e.line(f"np.subtract(1, {y}, out={one_minus_y})")
+            e.line(f"np.multiply({grad_x}, {one_minus_y}, out={grad_x})  # g y (1 - y)")
+            return grad_x
+
+        return y, backward
+
 
 class Tanh(Function):
     """y = tanh(x).   dy/dx = 1 - y^2, so backward needs only the output."""
@@ -179,6 +209,21 @@ class Tanh(Function):
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
         return grad_y * (1 - y * y)
+
+    @staticmethod
+    def emit(e, needs, x):
+        """gn.compile: the same rules, into arrays made once."""
+        y = e.like(x, "tanh")
+        e.line(f"np.tanh({x}, out={y})")
+
+        def backward(g):
+            grad_x = e.grad(x)
+            e.line(f"np.multiply({y}, {y}, out={grad_x})")
+            e.line(f"np.subtract(1, {grad_x}, out={grad_x})")
+            e.line(f"np.multiply({grad_x}, {g}, out={grad_x})  # g (1 - y^2)")
+            return grad_x
+
+        return y, backward
 
 
 class Softplus(Function):

@@ -87,6 +87,38 @@ class Linear(Function):
         grad_b = rows.sum(axis=0) if needs_b else None
         return grad_x, grad_w, grad_b
 
+    @staticmethod
+    def emit(e, needs, x, weight, bias):
+        """gn.compile: forward and backward above as NumPy lines writing into arrays made
+        once (``out=``); rows as in backward, the batch dimensions flattened."""
+        y = e.new((*x.shape[:-1], weight.shape[0]), x.dtype, "linear")
+        e.line(f"np.matmul({x}, {weight}.T, out={y})")
+        if bias is not None:
+            e.line(f"np.add({y}, {bias}, out={y})")
+
+        def backward(g):
+            need_x, need_w, need_b = needs
+            rows, inputs = (
+                (f"{g}.reshape(-1, {g.shape[-1]})", f"{x}.reshape(-1, {x.shape[-1]})")
+                if len(x.shape) > 2
+                else (str(g), str(x))
+            )
+            grad_x = grad_w = grad_b = None
+            if need_x:
+                grad_x = e.grad(x)
+                e.line(f"np.matmul({g}, {weight}, out={grad_x})  # grad_x = g W")
+            if need_w:
+                grad_w = e.grad(weight)
+                single = len(x.shape) == 1 or x.shape[:-1] in ((1,), ())
+                product = "np.multiply" if single else "np.matmul"  # the batch-1 fast path
+                e.line(f"{product}({rows}.T, {inputs}, out={grad_w})  # grad_W = g^T x")
+            if need_b:
+                grad_b = e.grad(bias)
+                e.line(f"np.sum({rows}, axis=0, out={grad_b})  # grad_b = sum of g's rows")
+            return grad_x, grad_w, grad_b
+
+        return y, backward
+
 
 def linear_weight_grad_reference(grad_y: np.ndarray, x: np.ndarray) -> np.ndarray:
     """grad_W = g^T x as written, one matrix product for every batch size (the plain

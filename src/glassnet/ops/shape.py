@@ -29,6 +29,21 @@ class Reshape(Function):
     def backward(ctx, grad_y):
         return grad_y.reshape(ctx.shape)
 
+    @staticmethod
+    def emit(e, needs, x, shape):
+        """gn.compile: a reshape each way (a view when the memory allows, else a copy)."""
+        y = e.assign(f"{x}.reshape({tuple(shape)})", _reshaped(x.shape, shape), x.dtype, "flat")
+
+        def backward(g):
+            return e.assign(f"{g}.reshape({x.shape})", x.shape, x.dtype, f"grad_{x.name}")
+
+        return y, backward
+
+
+def _reshaped(shape: tuple[int, ...], new: tuple[int, ...]) -> tuple[int, ...]:
+    """``new`` with its -1 worked out for an array of ``shape``."""
+    return np.empty(shape, dtype=np.bool_).reshape(new).shape
+
 
 class Transpose(Function):
     """y = x with dims dim0 and dim1 swapped.   grad_x = grad_y with them swapped back."""

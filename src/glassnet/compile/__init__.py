@@ -1,0 +1,36 @@
+"""``gn.compile``: a training step (or a forward pass) turned into straight-line NumPy you
+can read, one line per op, every array made once. See ``glassnet.compile.step``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glassnet.compile.step import CompiledStep
+
+__all__ = ["CompiledStep", "compile"]
+
+
+def compile(model: Any, loss_fn: Any = None, optimizer: Any = None) -> CompiledStep:  # noqa: A001
+    """Compile a training step: ``step = gn.compile(model, loss_fn, optimizer)``, then
+    ``loss = step(x, y)`` does what the eager loop does (zero_grad, forward, loss,
+    backward, optimizer.step()), as straight-line NumPy.
+
+    The first call with a new input shape runs the eager step and traces it; later calls
+    with that shape run the generated code, whose text is ``step.source``. A model the
+    compiled code cannot replay exactly (hooks, anomaly mode, state changed outside
+    glassnet's ops) keeps running eagerly, with a warning that says why.
+
+    Args:
+        model: the Module to train.
+        loss_fn: the loss, called as ``loss_fn(model(x), y)`` (a loss module or function).
+        optimizer: the optimizer over the model's parameters.
+
+    Returns:
+        The compiled step.
+    """
+    if loss_fn is None or optimizer is None:
+        raise TypeError(
+            "gn.compile(model, loss_fn, optimizer) compiles a training step; pass the loss "
+            "and the optimizer too"
+        )
+    return CompiledStep(model, loss_fn, optimizer)

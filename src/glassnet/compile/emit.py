@@ -1,0 +1,123 @@
+"""The code writer ``gn.compile`` hands to each op's ``emit``: names, buffers and lines.
+
+An op's ``emit(e, needs, *inputs, **kwargs)`` (a static method beside its ``forward`` and
+``backward``) writes its forward as NumPy lines with ``e.line``, into arrays it asks for
+with ``e.new``, and returns the output and a function that writes its backward the same
+way. Inputs arrive as ``Var`` (an array the step holds, printed as its name) or, for an
+op's plain arguments (a dim, a shape), as the value itself. Arrays are made once, when
+the step is traced, with the shapes seen then; the lines only ever write into them.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from typing import Any
+
+import numpy as np
+
+
+class Var:
+    """An array of the generated step, known by name, shape and dtype.
+
+    ``owned`` says the step made this array for this value alone, so the value's
+    gradient sum may be added into it in place; a view of another array (a reshape) or
+    an array an op returned from its own code is not owned.
+    """
+
+    __slots__ = ("dtype", "name", "owned", "shape")
+
+    def __init__(self, name: str, shape: tuple[int, ...], dtype: Any, owned: bool) -> None:
+        self.name, self.shape, self.dtype, self.owned = name, tuple(shape), np.dtype(dtype), owned
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __repr__(self) -> str:
+        return f"Var({self.name}, {self.shape}, {self.dtype})"
+
+
+class Emitter:
+    """Collects the step's lines and the arrays and objects its names stand for."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.arrays: dict[str, Any] = {}  # name -> what the generated code reads by it
+        self.notes: dict[str, str] = {}  # name -> what it is, printed where it is bound
+        self._taken: set[str] = set()
+        self._bound: dict[int, str] = {}  # id of an object bound -> its name
+        self.indent = 1
+
+    # ------------------------------------------------------------------ names
+    def name(self, hint: str, numbered: bool = True) -> str:
+        """A fresh identifier from ``hint``: numbered (``linear`` -> ``linear_1``,
+        ``linear_2``), or ``hint`` itself while it is free."""
+        base = re.sub(r"\W+", "_", hint).strip("_") or "v"
+        if base[0].isdigit() or keyword.iskeyword(base):
+            base = "v_" + base
+        if not numbered and base not in self._taken:
+            self._taken.add(base)
+            return base
+        i = 1
+        while f"{base}_{i}" in self._taken:
+            i += 1
+        name = f"{base}_{i}"
+        self._taken.add(name)
+        return name
+
+    def exact(self, name: str) -> str:
+        """Reserve ``name`` itself (the step's arguments, parameters' names) if free."""
+        return self.name(name, numbered=False)
+
+    # ------------------------------------------------------------------ arrays and objects
+    def new(
+        self, shape: tuple[int, ...], dtype: Any, hint: str, note: str = "", numbered: bool = True
+    ) -> Var:
+        """An array made once now, written by the step's lines (contents undefined)."""
+        name = self.name(hint, numbered)
+        self.arrays[name] = np.empty(shape, dtype=dtype)
+        self.notes[name] = note or f"{tuple(shape)} {np.dtype(dtype)}"
+        return Var(name, shape, dtype, owned=True)
+
+    def like(self, var: Var, hint: str, dtype: Any = None) -> Var:
+        """``new`` with ``var``'s shape (and dtype unless given)."""
+        return self.new(var.shape, var.dtype if dtype is None else dtype, hint)
+
+    def grad(self, var: Var) -> Var:
+        """A new array for the gradient of ``var``: ``grad_<its name>``."""
+        return self.new(var.shape, var.dtype, f"grad_{var.name}", numbered=False)
+
+    def bind(self, value: Any, hint: str, note: str = "", exact: bool = False) -> str:
+        """A name for an object the step reads as it is (a parameter, an optimizer state);
+        the same object bound twice keeps its first name."""
+        if id(value) in self._bound and self.arrays.get(self._bound[id(value)]) is value:
+            return self._bound[id(value)]
+        name = self.exact(hint) if exact else self.name(hint)
+        self._bound[id(value)] = name
+        self.arrays[name] = value
+        if note:
+            self.notes[name] = note
+        return name
+
+    def array(self, value: np.ndarray, hint: str, note: str = "", exact: bool = False) -> Var:
+        """A Var for an existing array (a parameter, the input), read and written in place."""
+        name = self.bind(value, hint, note, exact)
+        return Var(name, value.shape, value.dtype, owned=False)
+
+    def assign(self, expr: str, shape: tuple[int, ...], dtype: Any, hint: str) -> Var:
+        """``name = expr``: a view of another array or a fresh result (not owned)."""
+        name = self.name(hint)
+        self.line(f"{name} = {expr}")
+        return Var(name, shape, dtype, owned=False)
+
+    # ------------------------------------------------------------------ lines
+    def line(self, code: str) -> None:
+        """One line of the step (several, if ``code`` holds newlines)."""
+        for part in code.splitlines():
+            self.lines.append("    " * self.indent + part)
+
+    def comment(self, text: str) -> None:
+        self.line(f"# {text}")
+
+    def blank(self) -> None:
+        self.lines.append("")

@@ -1,0 +1,83 @@
+"""The loss and its gradient with respect to the model's output, as straight-line code.
+
+Cross-entropy of integer labels is written out (``p - onehot(y)`` in place, the rule
+docs/cross_entropy.md derives); any other loss, or cross-entropy with class weights,
+label smoothing or probability targets, is called as the user's ``loss_fn`` on a tensor
+that wraps the output, and its gradient is taken by the engine: a small eager island
+in the compiled step.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from glassnet.compile.emit import Emitter, Var
+from glassnet.nn import functional as F
+from glassnet.nn.loss import CrossEntropyLoss
+
+
+def plain_cross_entropy(loss_fn, output: np.ndarray, target: np.ndarray) -> str | None:
+    """'mean' or 'sum' if ``loss_fn`` is cross-entropy of (N, C) logits and (N,) integer
+    labels with no class weights or label smoothing (the case written out), else None."""
+    if isinstance(loss_fn, CrossEntropyLoss):
+        if loss_fn.weight is not None or loss_fn.label_smoothing:
+            return None
+        reduction = loss_fn.reduction
+    elif loss_fn is F.cross_entropy:
+        reduction = "mean"
+    else:
+        return None
+    plain = output.ndim == 2 and target.shape == output.shape[:1] and target.dtype.kind in "iu"
+    return reduction if plain and reduction in ("mean", "sum") else None
+
+
+def emit_cross_entropy(e: Emitter, z: Var, y: Var, reduction: str) -> tuple[str, Var]:
+    """The fused log-softmax and negative log-likelihood, forward then backward: returns
+    the name of the loss (a 0-d array) and the gradient of the logits."""
+    n, _ = z.shape
+    rows = e.bind(np.arange(n), "rows", exact=True)
+    log_p = e.new(z.shape, z.dtype, "log_p", numbered=False)
+    p = e.new(z.shape, z.dtype, "p", numbered=False)
+    row_max = e.new((n, 1), z.dtype, "row_max", numbered=False)
+    e.line(f"np.max({z}, axis=1, keepdims=True, out={row_max})")
+    e.line(f"np.subtract({z}, {row_max}, out={log_p})  # shift: every exponent <= 0")
+    e.line(f"np.exp({log_p}, out={p})")
+    e.line(f"np.sum({p}, axis=1, keepdims=True, out={row_max})")
+    e.line(f"np.log({row_max}, out={row_max})")
+    e.line(f"np.subtract({log_p}, {row_max}, out={log_p})  # z - logsumexp(z): no log(softmax)")
+    total = f"-{log_p}[{rows}, {y}].sum()"
+    if reduction == "mean":
+        count = e.bind(np.asarray(n, dtype=z.dtype), "batch_size", exact=True)
+        e.line(f"loss = {total} / {count}")
+    else:
+        e.line(f"loss = {total}")
+    e.line("if not np.isfinite(loss):")
+    e.line("    return None  # the eager step says what went wrong (a NaN in the logits)")
+    e.blank()
+    e.comment("---- backward")
+    e.comment("cross_entropy: dL/dz = (p - onehot(y)) / N  (docs/cross_entropy.md)")
+    e.line(f"np.exp({log_p}, out={p})  # p = softmax(z)")
+    e.line(f"{p}[{rows}, {y}] -= 1  # minus 1 at each row's label: p - onehot(y)")
+    if reduction == "mean":
+        scale = e.bind(
+            np.ones((), dtype=z.dtype) / np.asarray(n, dtype=z.dtype), "one_over_n", exact=True
+        )
+        e.line(f"np.multiply({p}, {scale}, out={p})  # the mean's 1 / N")
+    return "loss", Var(p.name, p.shape, p.dtype, owned=True)
+
+
+def emit_eager_loss(e: Emitter, loss_fn, z: Var, y: Var) -> tuple[str, Var]:
+    """Any other loss: called on a tensor wrapping the output, differentiated by the engine."""
+    from glassnet.autograd.backward import grad
+    from glassnet.autograd.tensor import Tensor
+
+    fn = e.bind(loss_fn, "loss_fn", exact=True)
+    tensor, gradient = e.bind(Tensor, "Tensor", exact=True), e.bind(grad, "grad", exact=True)
+    e.line(f"output = {tensor}._make({z}, requires_grad=True)")
+    e.line(f"loss_tensor = {fn}(output, {tensor}._make({y}))")
+    e.line("loss = loss_tensor.data")
+    e.blank()
+    e.comment("---- backward")
+    e.comment(f"{type(loss_fn).__name__}: its gradient from the engine (an eager island)")
+    g = e.assign(f"{gradient}(loss_tensor, output)[0].data", z.shape, z.dtype, f"grad_{z.name}")
+    return "loss", g

@@ -1,0 +1,365 @@
+"""``gn.compile(model, loss_fn, optimizer)``: a training step as straight-line NumPy.
+
+The first call with a new input shape runs the ordinary eager step (it is the real
+step: the weights move) and traces its forward pass. From the trace, code is written:
+each op's forward from its Function's ``emit`` (an op without one is called as its
+Function), then the loss, then the ops' backwards in reverse order, where a value used
+twice gets the sum of its gradients, and each parameter is updated as soon as its
+gradient is complete and no later backward reads it. Every array is made once, with the
+shapes of that call; later calls with the same shapes run the code and allocate almost
+nothing. ``step.source`` is that code.
+"""
+
+from __future__ import annotations
+
+import linecache
+import re
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from glassnet.autograd.anomaly import _anomaly
+from glassnet.autograd.function import Node
+from glassnet.autograd.tensor import Tensor
+from glassnet.compile import losses, updates
+from glassnet.compile.emit import Emitter, Var
+from glassnet.compile.trace import Traced, eager_step, trace_step, unsupported
+
+DOCS = {
+    "glassnet.ops.linalg": "docs/mlp_by_hand.md",
+    "glassnet.ops.activation": "docs/activations.md",
+    "glassnet.ops.loss": "docs/cross_entropy.md",
+    "glassnet.ops.conv": "docs/convolution.md",
+    "glassnet.ops.pool": "docs/convolution.md",
+    "glassnet.ops.rnn": "docs/recurrence.md",
+    "glassnet.ops.attention": "docs/attention.md",
+}
+
+
+def _summary(function: type) -> tuple[str, str]:
+    """``Name: the first sentence of its docstring`` and its docs page, for a comment."""
+    doc = (function.__doc__ or "").strip().splitlines()
+    first = doc[0].strip() if doc else ""
+    first = first.split(".  ")[0].split(". ")[0].rstrip(".")
+    if len(first) > 50:
+        first = first.split(", ")[0]
+    return f"{function.__name__}: {first}", DOCS.get(function.__module__, "docs/ops.md")
+
+
+def _param_names(e: Emitter, model) -> dict[int, tuple[str, Any]]:
+    """id(parameter or buffer) -> (its name in the code, the tensor): ``0.weight`` is
+    ``weight_0``, ``fc.bias`` is ``bias_fc``."""
+    out = {}
+    for kind in (model.named_parameters(), model.named_buffers()):
+        for key, t in kind:
+            *path, last = key.split(".")
+            out[id(t)] = ("_".join([last, *path]), t)
+    return out
+
+
+class Built:
+    """One compiled step: the function, its source, and what it was bound to."""
+
+    def __init__(self, source: str, fn: Callable, params: list, grads: list, check) -> None:
+        self.source, self.fn, self.params, self.grads, self.check = source, fn, params, grads, check
+        self.arrays = [p.data for p in params]
+
+    def bound(self) -> bool:
+        """Do the parameters still hold the arrays the code was written for?"""
+        return all(p.data is a for p, a in zip(self.params, self.arrays))
+
+
+def build(model, loss_fn, optimizer, traced: Traced, x: np.ndarray, y: np.ndarray) -> Built:
+    """Write and load the step's code for this trace (see the module docstring)."""
+    e = Emitter()
+    x_var, y_var = (
+        Var(e.exact("x"), x.shape, x.dtype, False),
+        Var(e.exact("y"), y.shape, y.dtype, False),
+    )
+    names = _param_names(e, model)
+    values: dict[int, Var] = {id(traced.output): None}
+    values[id(_input_tensor(traced))] = x_var
+    param_vars: dict[int, Var] = {}
+    for key, (name, t) in names.items():
+        values[key] = param_vars[key] = e.array(t.data, name, exact=True)
+    for key, t in traced.constants.items():
+        values[key] = e.array(t.data, "constant")
+
+    groups = [e.bind(g, f"group_{i}", exact=True) for i, g in enumerate(optimizer.param_groups)]
+    group_of = {id(p): i for i, g in enumerate(optimizer.param_groups) for p in g["params"]}
+    top = len(e.lines)  # the optimizer's numbers go here, once the step shows which it reads
+    e.comment("---- forward")
+    backs = []
+    for call in _needed(traced):
+        inputs = [values[id(a)] if isinstance(a, Tensor) else a for a in call.args]
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in call.args)
+        text, page = _summary(call.function)
+        e.comment(f"{text}  ({page})")
+        emit = getattr(call.function, "emit", None)
+        if emit is not None and not call.kwargs:
+            out, back = emit(e, needs, *inputs)
+        elif emit is not None:
+            out, back = emit(e, needs, *inputs, **call.kwargs)
+        else:
+            out, back = _as_function(e, call, needs, inputs)
+        if out.shape != call.output.shape or out.dtype != call.output.dtype:
+            raise RuntimeError(  # an op's emit disagrees with its forward: a glassnet bug
+                f"gn.compile: {call.function.__name__}.emit made {out.shape} {out.dtype}, "
+                f"its forward {call.output.shape} {call.output.dtype}"
+            )
+        values[id(call.output)] = out
+        backs.append((call, inputs, needs, back, out))
+    output = values[id(traced.output)]
+
+    e.blank()
+    reduction = losses.plain_cross_entropy(loss_fn, traced.output.data, y)
+    e.comment(f"---- loss: {_loss_name(loss_fn)}")
+    if reduction:
+        loss_name, g_out = losses.emit_cross_entropy(e, output, y_var, reduction)
+    else:
+        loss_name, g_out = losses.emit_eager_loss(e, loss_fn, output, y_var)
+
+    grads: dict[str, Var] = {output.name: g_out}
+    first = {}
+    for index, (call, *_rest) in enumerate(backs):
+        for a in call.args:
+            if isinstance(a, Tensor) and id(a) in param_vars and id(a) not in first:
+                first[id(a)] = index
+    tensors = {id(t): t for _, t in names.values()}
+    param_grads: list[tuple[Any, Any]] = []
+    for index in reversed(range(len(backs))):
+        call, inputs, needs, back, out = backs[index]
+        g = grads.pop(out.name, None)
+        if g is not None and any(needs):
+            text, page = _summary(call.function)
+            e.comment(f"{call.function.__name__} backward  ({page})")
+            results = back(g)
+            results = results if isinstance(results, tuple) else (results,)
+            seen: set[str] = set()
+            for inp, need, r in zip(inputs, needs, results):
+                if r is None or not need or not isinstance(inp, Var):
+                    continue
+                if r is g or r.name in seen:  # shared with another value: never add into it
+                    r = Var(r.name, r.shape, r.dtype, owned=False)
+                seen.add(r.name)
+                _accumulate(e, grads, inp, r)
+        for key, i in first.items():
+            if i == index and param_vars[key].name in grads:
+                p = param_vars[key]
+                gp = grads.pop(p.name)
+                if gp.name not in e.arrays:  # an op's own array: kept in one the step owns
+                    kept = e.grad(p)
+                    e.line(f"np.copyto({kept}, {gp})")
+                    gp = kept
+                param = tensors[key]
+                e.comment(
+                    f"{type(optimizer).__name__} update of {p.name}, right after its gradient"
+                )
+                updates.emit_update(
+                    e, optimizer, param, p, gp, group_of[key], optimizer.param_groups[group_of[key]]
+                )
+                param_grads.append((param, Tensor._make(e.arrays[gp.name])))
+    e.line(f"return {loss_name}")
+    body = "\n".join(e.lines)
+    hyper = [line for name, line in updates.read_hyper(optimizer, groups) if name in body]
+    if hyper:
+        head = "# the optimizer's numbers, read each step (a scheduler may change them)"
+        e.lines[top:top] = ["    " + line for line in [head, *hyper]] + [""]
+    source = _module(e, model, loss_fn, optimizer, x_var, y_var)
+    fn = _load(source, e.arrays)
+    params = [
+        t
+        for _, t in names.values()
+        if any(t is p for g in optimizer.param_groups for p in g["params"])
+    ]
+    classes = traced.output.shape[1] if reduction else None
+    return Built(source, fn, params, param_grads, classes)
+
+
+def _input_tensor(traced: Traced) -> Any:
+    return traced.input
+
+
+def _loss_name(loss_fn) -> str:
+    """``CrossEntropyLoss`` for a module, ``cross_entropy`` for a function."""
+    return getattr(loss_fn, "__name__", type(loss_fn).__name__)
+
+
+def _needed(traced: Traced) -> list:
+    """The calls the output depends on, in order (ops whose result nothing used drop out)."""
+    wanted = {id(traced.output)}
+    keep = []
+    for call in reversed(traced.calls):
+        if id(call.output) in wanted:
+            keep.append(call)
+            wanted.update(id(a) for a in call.args if isinstance(a, Tensor))
+    return keep[::-1]
+
+
+def _accumulate(e: Emitter, grads: dict[str, Var], value: Var, g: Var) -> None:
+    """Add one more gradient for ``value``: the multivariate chain rule's sum."""
+    have = grads.get(value.name)
+    if have is None:
+        grads[value.name] = g
+    elif have.owned:
+        e.line(f"np.add({have}, {g}, out={have})  # {value} is used twice: gradients add")
+    else:
+        total = e.grad(value)
+        e.line(f"np.add({have}, {g}, out={total})  # {value} is used twice: its gradients add")
+        grads[value.name] = total
+
+
+def _as_function(e: Emitter, call, needs: tuple, inputs: list) -> tuple[Var, Callable]:
+    """An op without ``emit``: its Function's forward and backward, called as they are."""
+    fn = e.bind(call.function, call.function.__name__, exact=True)
+    node = e.bind(Node, "Node", exact=True)
+    ctx = e.name(f"ctx_{call.function.__name__}")
+    args = []
+    for a in inputs:
+        args.append(
+            str(a) if isinstance(a, Var) else (repr(a) if _literal(a) else e.bind(a, "arg"))
+        )
+    kwargs = ""
+    if call.kwargs:
+        kwargs = ", **" + e.bind(call.kwargs, "kwargs")
+    e.line(f"{ctx} = {node}({fn}, {needs!r})")
+    out = e.assign(
+        f"np.asarray({fn}.forward({ctx}, {', '.join(args)}{kwargs}))",
+        call.output.shape,
+        call.output.dtype,
+        call.function.__name__,
+    )
+
+    def backward(g: Var) -> tuple:
+        got = e.name("grads")
+        e.line(f"{got} = {fn}.backward({ctx}, {g})")
+        e.line(f"{got} = {got} if isinstance({got}, tuple) else ({got},)")
+        result = []
+        for i, (a, need) in enumerate(zip(inputs, needs)):
+            if isinstance(a, Var) and need:
+                result.append(e.assign(f"{got}[{i}]", a.shape, a.dtype, f"grad_{a.name}"))
+            else:
+                result.append(None)
+        return tuple(result)
+
+    return out, backward
+
+
+def _literal(value: Any) -> bool:
+    """Values written into the code as they are (a dim, a shape, a flag)."""
+    if isinstance(value, (bool, int, float, str, type(None))):
+        return True
+    if isinstance(value, tuple):
+        return all(_literal(v) for v in value)
+    return False
+
+
+def _module(e: Emitter, model, loss_fn, optimizer, x: Var, y: Var) -> str:
+    """The whole module: a function binding the names to arrays, and the step inside it."""
+    head = [
+        '"""One training step, written by glassnet.compile.',
+        "",
+        f"Model: {type(model).__name__}; loss: {_loss_name(loss_fn)};"
+        f" optimizer: {type(optimizer).__name__}.",
+        f"Input x {x.shape} {x.dtype}, labels y {y.shape} {y.dtype}. Every array was made",
+        "once, when the step was traced; each line writes into one of them.",
+        '"""',
+        "",
+        "import numpy as np",
+        "",
+        "",
+        "def make_step(arrays):",
+        '    """Bind the step to its arrays (parameters, buffers, optimizer state)."""',
+    ]
+    used = set(re.findall(r"\w+", "\n".join(e.lines)))
+    for name in e.arrays:
+        if name not in used:
+            continue
+        note = e.notes.get(name, "")
+        head.append(f'    {name} = arrays["{name}"]' + (f"  # {note}" if note else ""))
+    head += ["", f"    def train_step({x}, {y}):"]
+    body = ["    " + line if line else "" for line in e.lines]
+    tail = ["", "    return train_step", ""]
+    return "\n".join(head + body + tail)
+
+
+_counter = [0]
+
+
+def _load(source: str, arrays: dict[str, Any]) -> Callable:
+    """Run the module text (made here, never read from a file) and bind it."""
+    _counter[0] += 1
+    filename = f"<glassnet.compile step {_counter[0]}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {}
+    exec(compile(source, filename, "exec"), namespace)
+    return namespace["make_step"](arrays)
+
+
+class CompiledStep:
+    """``loss = step(x, y)``: one training step, compiled per input shape (see the module
+    docstring). ``step.source`` is the code of the last shape compiled."""
+
+    def __init__(self, model, loss_fn, optimizer) -> None:
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self._cache: dict[tuple, Built | str] = {}
+        self._modules = list(model.modules())
+        self._last: Built | str | None = None
+
+    @property
+    def source(self) -> str:
+        """The generated code of the last step compiled (the reason, if it stayed eager)."""
+        if self._last is None:
+            raise RuntimeError(
+                "gn.compile: nothing is compiled yet: the step is traced on its first call; "
+                "call step(x, y) once, then read step.source"
+            )
+        return self._last.source if isinstance(self._last, Built) else f"# eager: {self._last}"
+
+    def __call__(self, x: Any, y: Any) -> Tensor:
+        xa = x.data if isinstance(x, Tensor) else np.asarray(x)
+        ya = y.data if isinstance(y, Tensor) else np.asarray(y)
+        key = (xa.shape, xa.dtype, ya.shape, ya.dtype, tuple(m.training for m in self._modules))
+        key += updates.structure(self.optimizer)
+        built = self._cache.get(key)
+        if built is None or (isinstance(built, Built) and not built.bound()):
+            return self._trace(xa, ya, key)
+        if isinstance(built, str) or _anomaly.enabled or self._hooked():
+            return self._eager(xa, ya)
+        if built.check is not None and (ya.min() < 0 or ya.max() >= built.check):
+            return self._eager(xa, ya)  # ignored labels, or an error eager mode explains
+        loss = built.fn(xa, ya)
+        if loss is None:
+            return self._eager(xa, ya)
+        for param, grad in built.grads:
+            param.grad = grad
+            param._version_counter[0] += 1
+        return Tensor._make(np.asarray(loss))
+
+    def _hooked(self) -> bool:
+        return any(
+            m._forward_hooks or m._forward_pre_hooks or m._backward_hooks for m in self._modules
+        )
+
+    def _eager(self, xa: np.ndarray, ya: np.ndarray) -> Tensor:
+        return eager_step(
+            self.model, self.loss_fn, self.optimizer, Tensor._make(xa), Tensor._make(ya)
+        )
+
+    def _trace(self, xa: np.ndarray, ya: np.ndarray, key: tuple) -> Tensor:
+        why = unsupported(self.model, self.optimizer)
+        if why:
+            return self._eager(xa, ya)
+        x, y = Tensor._make(xa), Tensor._make(ya)
+        traced = trace_step(self.model, self.loss_fn, self.optimizer, x, y)
+        traced.input = x
+        if traced.why_not:
+            warnings.warn(f"gn.compile: this step runs eagerly: {traced.why_not}", stacklevel=3)
+            self._cache[key] = self._last = traced.why_not
+        else:
+            self._cache[key] = self._last = build(
+                self.model, self.loss_fn, self.optimizer, traced, xa, ya
+            )
+        return traced.loss

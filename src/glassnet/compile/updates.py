@@ -1,0 +1,131 @@
+"""Optimizer updates as straight-line code, one parameter at a time.
+
+Each writes, for one parameter, the same arithmetic as the optimizer's own ``_update`` (the
+same operations in the same order, so compiled and eager training agree to the last bit
+or nearly), reading the hyper-parameters from the parameter group every step (so a
+learning-rate scheduler works) and the state from the optimizer's own arrays (so
+``optimizer.state_dict()`` and an eager step afterwards see what the compiled steps did).
+An optimizer without code here is called as it is, one parameter at a time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from glassnet.compile.emit import Emitter, Var
+from glassnet.optim.adam import Adam, AdamW
+from glassnet.optim.sgd import SGD
+
+
+def structure(optimizer) -> tuple:
+    """What the generated code depends on beyond numbers read each step: a change here
+    (momentum switched on, amsgrad) means the step is traced again."""
+    keys = ("maximize", "nesterov", "amsgrad")
+    out: list[Any] = [type(optimizer), id(optimizer.state), len(optimizer.param_groups)]
+    for group in optimizer.param_groups:
+        out.append(len(group["params"]))
+        out.extend(group.get(k) for k in keys)
+        out.extend(bool(group.get(k)) for k in ("momentum", "weight_decay", "dampening"))
+    return tuple(out)
+
+
+def read_hyper(optimizer, group_names: list[str]) -> list[tuple[str, str]]:
+    """(local name, its line) for each group's numbers: ``lr_0 = group_0["lr"]``."""
+    keys = {SGD: ("lr", "momentum", "dampening", "weight_decay")}
+    if type(optimizer) not in (SGD, Adam, AdamW):
+        return []
+    wanted = keys.get(type(optimizer), ("lr", "betas", "eps", "weight_decay"))
+    return [
+        (f"{key}_{i}", f'{key}_{i} = {name}["{key}"]')
+        for i, name in enumerate(group_names)
+        for key in wanted
+    ]
+
+
+def emit_update(
+    e: Emitter, optimizer, param, p: Var, grad: Var, group: int, group_dict: dict[str, Any]
+) -> None:
+    """The update of parameter ``p`` (the Tensor ``param``) from its gradient ``grad``."""
+    kind = type(optimizer)
+    if kind is SGD:
+        _sgd(e, optimizer, param, p, grad, group, group_dict)
+    elif kind in (Adam, AdamW):
+        _adam(e, optimizer, param, p, grad, group, group_dict, decoupled=kind is AdamW)
+    else:
+        opt = e.bind(optimizer, "optimizer", exact=True)
+        tensor = e.bind(param, f"param_{p.name}", exact=True)
+        groups = e.bind(optimizer.param_groups, "param_groups", exact=True)
+        e.line(
+            f"{opt}._update({tensor}, {grad}, {opt}.state.setdefault({tensor}, {{}}), "
+            f"{groups}[{group}])"
+        )
+
+
+def _sgd(e, optimizer, param, p, grad, i, group) -> None:
+    step = e.array(optimizer.scratch(param), f"step_{p.name}", exact=True)
+    g = str(grad)
+    if group["maximize"]:
+        e.line(f"np.negative({grad}, out={step})")
+        g = str(step)
+    if group["weight_decay"]:
+        decayed = e.like(p, f"decayed_{p.name}")
+        e.line(f"np.multiply({p}, weight_decay_{i}, out={decayed})")
+        e.line(f"np.add({g}, {decayed}, out={decayed})  # g + weight_decay theta")
+        g = str(decayed)
+    if group["momentum"]:
+        buf = optimizer.state[param]["momentum_buffer"]
+        b = e.array(buf, f"momentum_{p.name}", exact=True)
+        e.line(f"np.multiply({b}, momentum_{i}, out={b})")
+        if group["dampening"]:
+            e.line(f"np.add({b}, (1 - dampening_{i}) * {g}, out={b})")
+        else:
+            e.line(f"np.add({b}, {g}, out={b})  # b = momentum b + g")
+        if group["nesterov"]:
+            ahead = e.like(p, f"nesterov_{p.name}")
+            e.line(f"np.multiply({b}, momentum_{i}, out={ahead})")
+            e.line(f"np.add({g}, {ahead}, out={ahead})  # g + momentum b")
+            g = str(ahead)
+        else:
+            g = str(b)
+    e.line(f"np.multiply({g}, lr_{i}, out={step})")
+    e.line(f"np.subtract({p}, {step}, out={p})  # theta = theta - lr g")
+
+
+def _adam(e, optimizer, param, p, grad, i, group, decoupled: bool) -> None:
+    state = optimizer.state[param]
+    s = e.array(optimizer.scratch(param), f"scratch_{p.name}", exact=True)
+    m = e.array(state["exp_avg"], f"m_{p.name}", exact=True)
+    v = e.array(state["exp_avg_sq"], f"v_{p.name}", exact=True)
+    st = e.bind(state, f"state_{p.name}", exact=True)
+    g = str(grad)
+    if group["maximize"]:
+        negated = e.like(p, f"negated_{p.name}")
+        e.line(f"np.negative({grad}, out={negated})")
+        g = str(negated)
+    e.line(f'{st}["step"] += 1')
+    t = "t"
+    e.line(f'{t} = {st}["step"]')
+    if group["weight_decay"] and decoupled:
+        e.line(f"np.multiply({p}, 1 - lr_{i} * weight_decay_{i}, out={p})  # AdamW: decay theta")
+    elif group["weight_decay"]:
+        decayed = e.like(p, f"decayed_{p.name}")
+        e.line(f"np.multiply({p}, weight_decay_{i}, out={decayed})")
+        e.line(f"np.add({g}, {decayed}, out={decayed})  # g + weight_decay theta")
+        g = str(decayed)
+    e.line(f"np.subtract({g}, {m}, out={s})  # m = beta1 m + (1 - beta1) g")
+    e.line(f"np.multiply({s}, 1 - betas_{i}[0], out={s})")
+    e.line(f"np.add({m}, {s}, out={m})")
+    e.line(f"np.multiply({g}, {g}, out={s})  # v = beta2 v + (1 - beta2) g^2")
+    e.line(f"np.multiply({s}, 1 - betas_{i}[1], out={s})")
+    e.line(f"np.multiply({v}, betas_{i}[1], out={v})")
+    e.line(f"np.add({v}, {s}, out={v})")
+    if group["amsgrad"]:
+        vmax = e.array(state["max_exp_avg_sq"], f"v_max_{p.name}", exact=True)
+        e.line(f"np.maximum({vmax}, {v}, out={vmax})")
+        v = vmax
+    e.line(f"np.sqrt({v}, out={s})  # theta -= lr m_hat / (sqrt(v_hat) + eps)")
+    e.line(f"np.divide({s}, (1 - betas_{i}[1] ** {t}) ** 0.5, out={s})")
+    e.line(f"np.add({s}, eps_{i}, out={s})")
+    e.line(f"np.divide({m}, {s}, out={s})")
+    e.line(f"np.multiply({s}, lr_{i} / (1 - betas_{i}[0] ** {t}), out={s})")
+    e.line(f"np.subtract({p}, {s}, out={p})")
