@@ -245,3 +245,28 @@ def test_hooks_added_after_compiling_make_the_step_eager() -> None:
         warnings.simplefilter("error")
         step(x[1], y[1])
     assert seen == [(8, 16)]  # the hook ran: the step went eager
+
+
+def test_linear_weights_are_kept_transposed_in_memory_and_stay_usable(tmp_path) -> None:
+    """gn.compile keeps trained Linear weights in Fortran order (faster products): the same
+    values and shapes, a state_dict that saves and loads, and eager steps that go on to
+    match an all-eager run."""
+    eager = _train(_mlp, OPTIMIZERS["sgd-momentum"], False, steps=20)
+    compiled = _train(_mlp, OPTIMIZERS["sgd-momentum"], True, steps=10)
+    model, opt = compiled[2], compiled[3]
+    weights = [p for name, p in model.named_parameters() if name.endswith("weight")]
+    assert all(w.data.flags.f_contiguous for w in weights)
+    assert all(opt.state[w]["momentum_buffer"].flags.f_contiguous for w in weights)
+    xs, ys = _data()
+    loss_fn = nn.CrossEntropyLoss()
+    for i in range(10, 20):  # eager from here, on the transposed weights
+        opt.zero_grad()
+        loss_fn(model(gn.tensor(xs[i % 10])), gn.tensor(ys[i % 10])).backward()
+        opt.step()
+    for a, b in zip(model.parameters(), eager[2].parameters()):
+        np.testing.assert_allclose(a.data, b.data, rtol=1e-5, atol=1e-7)
+    gn.save(model.state_dict(), tmp_path / "m.safetensors")
+    again = _mlp()
+    again.load_state_dict(gn.load(tmp_path / "m.safetensors"))
+    for a, b in zip(again.parameters(), model.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)

@@ -71,11 +71,17 @@ class Emitter:
 
     # ------------------------------------------------------------------ arrays and objects
     def new(
-        self, shape: tuple[int, ...], dtype: Any, hint: str, note: str = "", numbered: bool = True
+        self,
+        shape: tuple[int, ...],
+        dtype: Any,
+        hint: str,
+        note: str = "",
+        numbered: bool = True,
+        order: str = "C",
     ) -> Var:
         """An array made once now, written by the step's lines (contents undefined)."""
         name = self.name(hint, numbered)
-        self.arrays[name] = np.empty(shape, dtype=dtype)
+        self.arrays[name] = np.empty(shape, dtype=dtype, order=order)
         self.notes[name] = note or f"{tuple(shape)} {np.dtype(dtype)}"
         return Var(name, shape, dtype, owned=True)
 
@@ -84,8 +90,20 @@ class Emitter:
         return self.new(var.shape, var.dtype if dtype is None else dtype, hint)
 
     def grad(self, var: Var) -> Var:
-        """A new array for the gradient of ``var``: ``grad_<its name>``."""
-        return self.new(var.shape, var.dtype, f"grad_{var.name}", numbered=False)
+        """A new array for the gradient of ``var``: ``grad_<its name>``, in the same memory
+        order as ``var``'s array (so that updates run over both in step)."""
+        order = "F" if self.fortran(var) else "C"
+        return self.new(var.shape, var.dtype, f"grad_{var.name}", numbered=False, order=order)
+
+    def fortran(self, var: Var) -> bool:
+        """Whether ``var``'s array is kept in Fortran order (columns contiguous)."""
+        a = self.arrays.get(var.name)
+        return (
+            isinstance(a, np.ndarray)
+            and a.ndim > 1
+            and a.flags.f_contiguous
+            and not a.flags.c_contiguous
+        )
 
     def bind(self, value: Any, hint: str, note: str = "", exact: bool = False) -> str:
         """A name for an object the step reads as it is (a parameter, an optimizer state);

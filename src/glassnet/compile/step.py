@@ -13,6 +13,7 @@ nothing. ``step.source`` is that code.
 from __future__ import annotations
 
 import linecache
+import math
 import re
 import warnings
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from glassnet.autograd.tensor import Tensor
 from glassnet.compile import losses, updates
 from glassnet.compile.emit import Emitter, Var
 from glassnet.compile.trace import Traced, eager_step, trace_step, unsupported
+from glassnet.ops.linalg import Linear
 
 DOCS = {
     "glassnet.ops.linalg": "docs/mlp_by_hand.md",
@@ -73,6 +75,7 @@ class Built:
 
 def build(model, loss_fn, optimizer, traced: Traced, x: np.ndarray, y: np.ndarray) -> Built:
     """Write and load the step's code for this trace (see the module docstring)."""
+    _fortran_weights(_needed(traced), optimizer)
     e = Emitter()
     x_var, y_var = (
         Var(e.exact("x"), x.shape, x.dtype, False),
@@ -185,6 +188,27 @@ def _input_tensor(traced: Traced) -> Any:
 def _loss_name(loss_fn) -> str:
     """``CrossEntropyLoss`` for a module, ``cross_entropy`` for a function."""
     return getattr(loss_fn, "__name__", type(loss_fn).__name__)
+
+
+def _fortran_weights(calls: list, optimizer) -> None:
+    """Keep each trained Linear weight (out, in) in Fortran order from now on: (in, out) in
+    memory, the same values and shape. Its forward product x W^T then reads W^T as stored,
+    and its gradient is written as x^T g, which OpenBLAS runs 1.3-2x faster at batch 32-128
+    than g^T x into (out, in) rows; the optimizer's arrays for it follow, so each update
+    still runs through all three in step (see glassnet/_blas.py)."""
+    for call in calls:
+        w = call.args[1] if call.function is Linear else None
+        batch = math.prod(call.args[0].shape[:-1]) if w is not None else 0
+        if w is None or w.ndim != 2 or not w.requires_grad or batch <= 1:
+            continue
+        if w.data.flags.f_contiguous:
+            continue
+        w.data = np.asfortranarray(w.data)
+        state = optimizer.state.get(w, {})
+        for key, value in state.items():
+            if isinstance(value, np.ndarray) and value.shape == w.shape:
+                state[key] = np.asfortranarray(value)
+        optimizer._scratch.pop(w, None)
 
 
 def _needed(traced: Traced) -> list:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from glassnet import _blas
 from glassnet.compile.emit import Emitter, Var
 from glassnet.optim.adam import Adam, AdamW
 from glassnet.optim.sgd import SGD
@@ -62,11 +63,12 @@ def emit_update(
 
 
 def _sgd(e, optimizer, param, p, grad, i, group) -> None:
-    step = e.array(optimizer.scratch(param), f"step_{p.name}", exact=True)
+    axpy, axpby = e.bind(_blas.axpy, "axpy", exact=True), e.bind(_blas.axpby, "axpby", exact=True)
     g = str(grad)
     if group["maximize"]:
-        e.line(f"np.negative({grad}, out={step})")
-        g = str(step)
+        negated = e.like(p, f"negated_{p.name}")
+        e.line(f"np.negative({grad}, out={negated})")
+        g = str(negated)
     if group["weight_decay"]:
         decayed = e.like(p, f"decayed_{p.name}")
         e.line(f"np.multiply({p}, weight_decay_{i}, out={decayed})")
@@ -75,11 +77,7 @@ def _sgd(e, optimizer, param, p, grad, i, group) -> None:
     if group["momentum"]:
         buf = optimizer.state[param]["momentum_buffer"]
         b = e.array(buf, f"momentum_{p.name}", exact=True)
-        e.line(f"np.multiply({b}, momentum_{i}, out={b})")
-        if group["dampening"]:
-            e.line(f"np.add({b}, (1 - dampening_{i}) * {g}, out={b})")
-        else:
-            e.line(f"np.add({b}, {g}, out={b})  # b = momentum b + g")
+        e.line(f"{axpby}(1 - dampening_{i}, {g}, momentum_{i}, {b})  # b = momentum b + g")
         if group["nesterov"]:
             ahead = e.like(p, f"nesterov_{p.name}")
             e.line(f"np.multiply({b}, momentum_{i}, out={ahead})")
@@ -87,8 +85,7 @@ def _sgd(e, optimizer, param, p, grad, i, group) -> None:
             g = str(ahead)
         else:
             g = str(b)
-    e.line(f"np.multiply({g}, lr_{i}, out={step})")
-    e.line(f"np.subtract({p}, {step}, out={p})  # theta = theta - lr g")
+    e.line(f"{axpy}(-lr_{i}, {g}, {p})  # theta = theta - lr g")
 
 
 def _adam(e, optimizer, param, p, grad, i, group, decoupled: bool) -> None:

@@ -110,8 +110,13 @@ class Linear(Function):
             if need_w:
                 grad_w = e.grad(weight)
                 single = len(x.shape) == 1 or x.shape[:-1] in ((1,), ())
-                product = "np.multiply" if single else "np.matmul"  # the batch-1 fast path
-                e.line(f"{product}({rows}.T, {inputs}, out={grad_w})  # grad_W = g^T x")
+                if e.fortran(weight) and not single:
+                    # W kept (in, out) in memory: grad_W too, written as its transpose x^T g,
+                    # a product BLAS runs 1.3-2x faster than g^T x into (out, in) rows
+                    e.line(f"np.matmul({inputs}.T, {rows}, out={grad_w}.T)  # grad_W = g^T x")
+                else:
+                    product = "np.multiply" if single else "np.matmul"  # batch 1: an outer
+                    e.line(f"{product}({rows}.T, {inputs}, out={grad_w})  # grad_W = g^T x")
             if need_b:
                 grad_b = e.grad(bias)
                 e.line(f"np.sum({rows}, axis=0, out={grad_b})  # grad_b = sum of g's rows")

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._blas import axpby, axpy
 from glassnet.optim.optimizer import Optimizer, apply_weight_decay, check_hyper
 
 
@@ -86,14 +87,8 @@ class SGD(Optimizer):
             if buf is None:
                 buf = state["momentum_buffer"] = g.copy()
             else:
-                buf *= momentum
-                if group["dampening"]:
-                    buf += (1 - group["dampening"]) * g
-                else:
-                    buf += g
+                axpby(1 - group["dampening"], g, momentum, buf)  # b = momentum b + (1 - d) g
             g = g + momentum * buf if group["nesterov"] else buf
-        # Fast path: lr * g goes into the scratch array and the momentum buffer is updated in
-        # place, so a step without weight decay or dampening allocates no parameter-sized
-        # array (the reference makes up to five).
-        step = np.multiply(g, lr, out=self.scratch(param))
-        param.data -= step
+        # Fast path: theta -= lr g as one BLAS axpy, in place over BLAS's threads (see
+        # glassnet/_blas.py); the reference makes up to five parameter-sized arrays.
+        axpy(-lr, g, param.data)
