@@ -46,7 +46,7 @@ def _load() -> dict[str, Any]:
         ):
             names = {
                 (kind, dtype): f"{prefix}{t}{kind}{suffix}"
-                for kind in ("axpy", "axpby", "scal")
+                for kind in ("axpy", "axpby", "scal", "gemm")
                 for dtype, t in ((np.float32, "s"), (np.float64, "d"))
             }
             if all(hasattr(lib, n) for n in names.values()):
@@ -59,6 +59,10 @@ def _load() -> dict[str, Any]:
                         "axpy": [integer, real, pointer, integer, pointer, integer],
                         "axpby": [integer, real, pointer, integer, real, pointer, integer],
                         "scal": [integer, real, pointer, integer],
+                        # (order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+                        "gemm": [integer] * 6
+                        + [real, pointer, integer, pointer, integer]
+                        + [real, pointer, integer],
                     }[kind]
                     fn.restype = None
                     found[kind, np.dtype(dtype)] = fn
@@ -118,3 +122,45 @@ def scal(alpha: float, x: np.ndarray) -> None:
         _ROUTINES["scal", x.dtype](x.size, alpha, x.ctypes.data, 1)
     else:
         np.multiply(x, alpha, out=x)
+
+
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
+
+
+def _operand(a: np.ndarray) -> tuple[int, int] | None:
+    """(transposed?, leading dimension) of a 2-D operand as BLAS reads it, or None."""
+    if a.flags.c_contiguous:
+        return _NO_TRANS, max(a.shape[1], 1)
+    if a.flags.f_contiguous:  # the transpose of a C-contiguous array
+        return _TRANS, max(a.shape[0], 1)
+    return None
+
+
+def gemm(alpha: float, a: np.ndarray, b: np.ndarray, beta: float, c: np.ndarray) -> None:
+    """c = alpha a @ b + beta c, in place, in one BLAS call: a product added into an
+    array (a momentum buffer, a parameter) without storing the product itself. a, b and c
+    are 2-D, one dtype; a and b may be transposes of contiguous arrays."""
+    if c.flags.f_contiguous and not c.flags.c_contiguous:  # c^T = alpha b^T a^T + beta c^T
+        gemm(alpha, b.T, a.T, beta, c.T)
+        return
+    ops = (_operand(a), _operand(b))
+    usable = (
+        ("gemm", c.dtype) in _ROUTINES
+        and c.flags.c_contiguous
+        and c.flags.writeable
+        and a.dtype == b.dtype == c.dtype
+        and None not in ops
+        and not np.may_share_memory(c, a)
+        and not np.may_share_memory(c, b)
+    )
+    if not usable:
+        np.multiply(c, beta, out=c)
+        c += alpha * (a @ b)
+        return
+    (trans_a, lda), (trans_b, ldb) = ops
+    m, k = a.shape
+    n = b.shape[1]
+    _ROUTINES["gemm", c.dtype](
+        _ROW_MAJOR, trans_a, trans_b, m, n, k, alpha, a.ctypes.data, lda, b.ctypes.data, ldb,
+        beta, c.ctypes.data, max(n, 1),
+    )  # fmt: skip

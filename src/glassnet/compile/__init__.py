@@ -10,7 +10,9 @@ from glassnet.compile.step import CompiledStep
 __all__ = ["CompiledStep", "compile"]
 
 
-def compile(model: Any, loss_fn: Any = None, optimizer: Any = None) -> CompiledStep:  # noqa: A001
+def compile(  # noqa: A001 - PyTorch's name
+    model: Any, loss_fn: Any = None, optimizer: Any = None, *, keep_grads: bool = False
+) -> CompiledStep:
     """Compile a training step: ``step = gn.compile(model, loss_fn, optimizer)``, then
     ``loss = step(x, y)`` does what the eager loop does (zero_grad, forward, loss,
     backward, optimizer.step()), as straight-line NumPy.
@@ -24,6 +26,10 @@ def compile(model: Any, loss_fn: Any = None, optimizer: Any = None) -> CompiledS
         model: the Module to train.
         loss_fn: the loss, called as ``loss_fn(model(x), y)`` (a loss module or function).
         optimizer: the optimizer over the model's parameters.
+        keep_grads: store every gradient and leave it in ``.grad`` as the eager step does.
+            By default SGD adds a weight's gradient product straight into its momentum
+            buffer (one BLAS call; the gradient is never stored, and that weight's
+            ``.grad`` is None after the step), which is faster.
 
     Returns:
         The compiled step.
@@ -33,4 +39,4 @@ def compile(model: Any, loss_fn: Any = None, optimizer: Any = None) -> CompiledS
             "gn.compile(model, loss_fn, optimizer) compiles a training step; pass the loss "
             "and the optimizer too"
         )
-    return CompiledStep(model, loss_fn, optimizer)
+    return CompiledStep(model, loss_fn, optimizer, keep_grads)

@@ -41,11 +41,12 @@ class Emitter:
     """Collects the step's lines and the arrays and objects its names stand for."""
 
     def __init__(self) -> None:
-        self.lines: list[str] = []
+        self.lines: list[str | None] = []
         self.arrays: dict[str, Any] = {}  # name -> what the generated code reads by it
         self.notes: dict[str, str] = {}  # name -> what it is, printed where it is bound
         self._taken: set[str] = set()
         self._bound: dict[int, str] = {}  # id of an object bound -> its name
+        self.products: dict[str, tuple] = {}  # see product()
         self.indent = 1
 
     # ------------------------------------------------------------------ names
@@ -127,6 +128,24 @@ class Emitter:
         name = self.name(hint)
         self.line(f"{name} = {expr}")
         return Var(name, shape, dtype, owned=False)
+
+    def product(self, a: str, b: str, out: Var, transposed: bool, note: str) -> None:
+        """``out = a @ b`` (``out.T`` if ``transposed``) as one line, remembered so that the
+        step may instead add the product straight into the array that consumes it
+        (``take_product``): a momentum buffer's update fused into the matrix product."""
+        target = f"{out}.T" if transposed else str(out)
+        self.line(f"np.matmul({a}, {b}, out={target})  # {note}")
+        self.products[out.name] = (len(self.lines) - 1, a, b, transposed, note)
+
+    def take_product(self, var: Var) -> tuple[str, str, bool, str] | None:
+        """The product that made ``var`` (a, b, transposed, note), its line removed; None if
+        ``var`` was made otherwise."""
+        found = self.products.pop(var.name, None)
+        if found is None:
+            return None
+        index, *rest = found
+        self.lines[index] = None  # dropped when the source is written
+        return tuple(rest)
 
     # ------------------------------------------------------------------ lines
     def line(self, code: str) -> None:

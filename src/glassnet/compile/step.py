@@ -73,7 +73,9 @@ class Built:
         return all(p.data is a for p, a in zip(self.params, self.arrays))
 
 
-def build(model, loss_fn, optimizer, traced: Traced, x: np.ndarray, y: np.ndarray) -> Built:
+def build(
+    model, loss_fn, optimizer, traced: Traced, x: np.ndarray, y: np.ndarray, keep_grads: bool
+) -> Built:
     """Write and load the step's code for this trace (see the module docstring)."""
     _fortran_weights(_needed(traced), optimizer)
     e = Emitter()
@@ -125,11 +127,13 @@ def build(model, loss_fn, optimizer, traced: Traced, x: np.ndarray, y: np.ndarra
         loss_name, g_out = losses.emit_eager_loss(e, loss_fn, output, y_var)
 
     grads: dict[str, Var] = {output.name: g_out}
-    first = {}
+    first: dict[int, int] = {}  # parameter -> the first op that reads it (its last backward)
+    uses: dict[int, int] = {}  # parameter -> how many ops read it
     for index, (call, *_rest) in enumerate(backs):
         for a in call.args:
-            if isinstance(a, Tensor) and id(a) in param_vars and id(a) not in first:
-                first[id(a)] = index
+            if isinstance(a, Tensor) and id(a) in param_vars:
+                first.setdefault(id(a), index)
+                uses[id(a)] = uses.get(id(a), 0) + 1
     tensors = {id(t): t for _, t in names.values()}
     param_grads: list[tuple[Any, Any]] = []
     for index in reversed(range(len(backs))):
@@ -152,11 +156,19 @@ def build(model, loss_fn, optimizer, traced: Traced, x: np.ndarray, y: np.ndarra
             if i == index and param_vars[key].name in grads:
                 p = param_vars[key]
                 gp = grads.pop(p.name)
+                param, group = tensors[key], optimizer.param_groups[group_of[key]]
+                product = None
+                if not keep_grads and uses[key] == 1 and updates.fusable(optimizer, group):
+                    product = e.take_product(gp)
+                if product is not None:
+                    e.comment(f"SGD update of {p.name}, its gradient's product added straight in")
+                    updates.emit_fused_sgd(e, optimizer, param, p, product, group_of[key], group)
+                    param_grads.append((param, None))
+                    continue
                 if gp.name not in e.arrays:  # an op's own array: kept in one the step owns
                     kept = e.grad(p)
                     e.line(f"np.copyto({kept}, {gp})")
                     gp = kept
-                param = tensors[key]
                 e.comment(
                     f"{type(optimizer).__name__} update of {p.name}, right after its gradient"
                 )
@@ -165,6 +177,7 @@ def build(model, loss_fn, optimizer, traced: Traced, x: np.ndarray, y: np.ndarra
                 )
                 param_grads.append((param, Tensor._make(e.arrays[gp.name])))
     e.line(f"return {loss_name}")
+    e.lines = [line for line in e.lines if line is not None]
     body = "\n".join(e.lines)
     hyper = [line for name, line in updates.read_hyper(optimizer, groups) if name in body]
     if hyper:
@@ -326,8 +339,9 @@ class CompiledStep:
     """``loss = step(x, y)``: one training step, compiled per input shape (see the module
     docstring). ``step.source`` is the code of the last shape compiled."""
 
-    def __init__(self, model, loss_fn, optimizer) -> None:
+    def __init__(self, model, loss_fn, optimizer, keep_grads: bool = False) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.keep_grads = keep_grads
         self._cache: dict[tuple, Built | str] = {}
         self._modules = list(model.modules())
         self._last: Built | str | None = None
@@ -358,7 +372,7 @@ class CompiledStep:
         if loss is None:
             return self._eager(xa, ya)
         for param, grad in built.grads:
-            param.grad = grad
+            param.grad = grad  # None where the gradient went straight into the update
             param._version_counter[0] += 1
         return Tensor._make(np.asarray(loss))
 
@@ -384,6 +398,6 @@ class CompiledStep:
             self._cache[key] = self._last = traced.why_not
         else:
             self._cache[key] = self._last = build(
-                self.model, self.loss_fn, self.optimizer, traced, xa, ya
+                self.model, self.loss_fn, self.optimizer, traced, xa, ya, self.keep_grads
             )
         return traced.loss

@@ -62,6 +62,37 @@ def emit_update(
         )
 
 
+def fusable(optimizer, group: dict[str, Any]) -> bool:
+    """Whether this parameter's update can take its gradient's product straight into the
+    momentum buffer (or the parameter): SGD without Nesterov momentum (which reads g again)."""
+    return type(optimizer) is SGD and not group["nesterov"]
+
+
+def emit_fused_sgd(e, optimizer, param, p: Var, product: tuple, i: int, group) -> None:
+    """SGD with the gradient's matrix product added straight into where it is consumed:
+    b = momentum b + (1 - dampening) a @ b_ in one BLAS call (``gemm``), then
+    theta -= lr b; without momentum, theta -= lr a @ b_ in one. The gradient itself is
+    never stored (``.grad`` stays None), which saves writing and reading it once more."""
+    a, b_, transposed, note = product
+    gemm, axpy = e.bind(_blas.gemm, "gemm", exact=True), e.bind(_blas.axpy, "axpy", exact=True)
+    t = ".T" if transposed else ""
+    sign = "-" if group["maximize"] else ""
+    if group["momentum"]:
+        buf = e.array(optimizer.state[param]["momentum_buffer"], f"momentum_{p.name}", exact=True)
+        e.line(
+            f"{gemm}({sign}(1 - dampening_{i}), {a}, {b_}, momentum_{i}, {buf}{t})"
+            f"  # b = momentum b + g, {note} added in"
+        )
+        if group["weight_decay"]:
+            e.line(f"{axpy}((1 - dampening_{i}) * weight_decay_{i}, {p}, {buf})  # + wd theta")
+        e.line(f"{axpy}(-lr_{i}, {buf}, {p})  # theta = theta - lr b")
+    else:
+        if group["weight_decay"]:
+            e.line(f"np.multiply({p}, 1 - lr_{i} * weight_decay_{i}, out={p})  # decay theta")
+        plus = "" if group["maximize"] else "-"
+        e.line(f"{gemm}({plus}lr_{i}, {a}, {b_}, 1.0, {p}{t})  # theta = theta - lr g, {note}")
+
+
 def _sgd(e, optimizer, param, p, grad, i, group) -> None:
     axpy, axpby = e.bind(_blas.axpy, "axpy", exact=True), e.bind(_blas.axpby, "axpby", exact=True)
     g = str(grad)

@@ -112,8 +112,9 @@ class Linear(Function):
                 single = len(x.shape) == 1 or x.shape[:-1] in ((1,), ())
                 if e.fortran(weight) and not single:
                     # W kept (in, out) in memory: grad_W too, written as its transpose x^T g,
-                    # a product BLAS runs 1.3-2x faster than g^T x into (out, in) rows
-                    e.line(f"np.matmul({inputs}.T, {rows}, out={grad_w}.T)  # grad_W = g^T x")
+                    # a product BLAS runs 1.3-2x faster than g^T x into (out, in) rows; an
+                    # optimizer may add it straight into its momentum instead (e.product)
+                    e.product(f"{inputs}.T", rows, grad_w, transposed=True, note="grad_W = g^T x")
                 else:
                     product = "np.multiply" if single else "np.matmul"  # batch 1: an outer
                     e.line(f"{product}({rows}.T, {inputs}, out={grad_w})  # grad_W = g^T x")
