@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from glassnet._blas import axpby, axpy
 from glassnet.optim.optimizer import (
     Optimizer,
     apply_weight_decay,
@@ -83,7 +84,8 @@ def _adam_step(param, grad, state, group, decoupled_decay: bool, s: np.ndarray) 
 
     Fast path: every intermediate is written into the scratch array ``s`` (``out=``), so a
     step allocates no parameter-sized temporaries where the reference makes a dozen (3.0 ms
-    instead of 4.0 ms for a 10^6-element float32 parameter).
+    instead of 4.0 ms for a 10^6-element float32 parameter), and the running averages and
+    the step itself are BLAS ``axpby``/``axpy`` calls, one pass each over BLAS's threads.
     """
     lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
     g = -grad if group["maximize"] else grad
@@ -95,24 +97,22 @@ def _adam_step(param, grad, state, group, decoupled_decay: bool, s: np.ndarray) 
     t = state["step"]
     g = apply_weight_decay(param, g, lr, wd, decoupled_decay)
     m, v = state["exp_avg"], state["exp_avg_sq"]
-    np.subtract(g, m, out=s)  # m = beta1 m + (1 - beta1) g, as m + (1 - beta1)(g - m)
-    s *= 1 - beta1
-    m += s
-    np.multiply(g, g, out=s)  # v = beta2 v + (1 - beta2) g^2
-    s *= 1 - beta2
-    v *= beta2
-    v += s
+    # BLAS's axpby (one pass, over BLAS's threads: glassnet/_blas.py) for the averages
+    axpby(1 - beta1, g, beta1, m)  # m = beta1 m + (1 - beta1) g
+    np.multiply(g, g, out=s)
+    axpby(1 - beta2, s, beta2, v)  # v = beta2 v + (1 - beta2) g^2
     if group["amsgrad"]:
         np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         v = state["max_exp_avg_sq"]
+    # theta -= lr m_hat / (sqrt(v_hat) + eps), with sqrt(v_hat) = sqrt(v) / c and
+    # c = sqrt(1 - beta2^t) taken out of the denominator: (lr c / bc1) m / (sqrt(v) + eps c),
+    # one pass fewer
     bias_correction1 = 1 - beta1**t
-    bias_correction2_sqrt = (1 - beta2**t) ** 0.5
-    np.sqrt(v, out=s)  # denominator: sqrt(v_hat) + eps
-    s /= bias_correction2_sqrt
-    s += eps
+    c = (1 - beta2**t) ** 0.5
+    np.sqrt(v, out=s)
+    s += eps * c
     np.divide(m, s, out=s)
-    s *= lr / bias_correction1
-    param.data -= s
+    axpy(-lr * c / bias_correction1, s, param.data)
 
 
 class Adam(Optimizer):
