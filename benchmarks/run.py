@@ -40,12 +40,12 @@ CONFIGS = [
     ("mlp", "infer", 32, ("glassnet", "torch", "numpy"), 16),
     ("mlp", "infer", 1024, ("glassnet", "torch", "numpy"), 16),
     ("mlp", "epoch", 128, ("glassnet", "sklearn"), 64),
-    ("cnn1d", "train-sgd", 32, ("glassnet", "torch", "numpy"), 16),
-    ("cnn1d", "train-sgd", 128, ("glassnet", "torch", "numpy"), 16),
+    ("cnn1d", "train-sgd", 32, ("glassnet", "compiled", "torch", "numpy"), 16),
+    ("cnn1d", "train-sgd", 128, ("glassnet", "compiled", "torch", "numpy"), 16),
     ("lenet", "train-sgd", 32, ("glassnet", "torch"), 16),
     ("lenet", "train-sgd", 128, ("glassnet", "torch"), 16),
-    ("gru", "train-adam", 32, ("glassnet", "torch"), 16),
-    ("gru", "train-adam", 128, ("glassnet", "torch"), 16),
+    ("gru", "train-adam", 32, ("glassnet", "compiled", "torch"), 16),
+    ("gru", "train-adam", 128, ("glassnet", "compiled", "torch"), 16),
 ]
 # the smoke run: one MLP training and one inference configuration, and each conv net once
 QUICK = [CONFIGS[0], CONFIGS[4], CONFIGS[8], CONFIGS[10]]

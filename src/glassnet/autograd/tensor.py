@@ -438,3 +438,16 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     """
     check_device(device)
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+# Tensors of zeros a module makes afresh on every call (a recurrent layer's initial state
+# when none is given): values fixed by their shape, so gn.compile may make them once
+# instead of refusing a forward pass that reads a tensor made outside the ops.
+zero_states: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> tensor
+
+
+def zeros_state(shape: tuple[int, ...], dtype: Any) -> Tensor:
+    """A new tensor of zeros that a module uses as a fixed starting value."""
+    t = Tensor._make(np.zeros(shape, dtype=dtype))
+    zero_states[id(t)] = t
+    return t

@@ -20,7 +20,7 @@ import numpy as np
 from glassnet import random as gn_random
 from glassnet.autograd import function
 from glassnet.autograd.anomaly import _anomaly
-from glassnet.autograd.tensor import Tensor
+from glassnet.autograd.tensor import Tensor, zero_states
 
 
 @dataclass
@@ -113,7 +113,8 @@ def _generator_states(model) -> list:
 
 
 def _check_inputs(traced: Traced, model, x: Tensor) -> str:
-    """'' if every tensor an op read is known (see the module docstring), else why not."""
+    """'' if every tensor an op read is known (see the module docstring), else why not. A module's
+    zero starting state (``zeros_state``) is known too: its values are fixed by its shape."""
     known = {id(x)} | {id(p) for p in model.parameters()} | {id(b) for b in model.buffers()}
     own = {}
     for module in model.modules():
@@ -123,8 +124,8 @@ def _check_inputs(traced: Traced, model, x: Tensor) -> str:
     for call in traced.calls:
         for a in (*call.args, *call.kwargs.values()):
             if isinstance(a, Tensor) and id(a) not in known:
-                if id(a) in own:
-                    traced.constants[id(a)] = a
+                if id(a) in own or (zero_states.get(id(a)) is a and not a.requires_grad):
+                    traced.constants[id(a)] = a  # kept as it is: no op writes its input
                 else:
                     return (
                         f"{call.function.__name__} read a tensor of shape {a.shape} that the "

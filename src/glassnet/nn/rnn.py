@@ -17,7 +17,7 @@ import numpy as np
 
 from glassnet.autograd import function
 from glassnet.autograd.device import check_device
-from glassnet.autograd.tensor import Tensor
+from glassnet.autograd.tensor import Tensor, zeros_state
 from glassnet.nn import functional as F
 from glassnet.nn import init
 from glassnet.nn.layers import _check_size, _empty
@@ -222,8 +222,7 @@ class RNNBase(Module):
         """One (N, H) initial state per (layer, direction), zeros when hx is None."""
         rows = self.num_layers * (2 if self.bidirectional else 1)
         if hx is None:
-            zeros = Tensor._make(np.zeros((batch, self.hidden_size), dtype=x.dtype))
-            return [zeros] * rows
+            return [zeros_state((batch, self.hidden_size), x.dtype)] * rows
         return [getitem(hx, i) for i in range(rows)]
 
 
@@ -353,8 +352,8 @@ class LSTM(RNNBase):
         x = input if batched else input.unsqueeze(batch_dim)
         batch = x.shape[batch_dim]
         if hx is None:
-            zeros = np.zeros((2, batch, self.hidden_size), dtype=x.dtype)
-            states = [Tensor._make(zeros)] * self.num_layers * (2 if self.bidirectional else 1)
+            zeros = zeros_state((2, batch, self.hidden_size), x.dtype)
+            states = [zeros] * self.num_layers * (2 if self.bidirectional else 1)
         else:
             if not isinstance(hx, (tuple, list)) or len(hx) != 2:
                 raise ValueError(
