@@ -8,6 +8,7 @@ the same initial weights and data."""
 
 from __future__ import annotations
 
+import ast
 import shutil
 import subprocess
 import warnings
@@ -316,3 +317,30 @@ def test_conv_and_recurrent_models_match_eager(kind: str, shape: tuple) -> None:
     compiled = _train(make, OPTIMIZERS["sgd-momentum"], True, data=data)
     _assert_same(eager, compiled, "float32")
     assert "def train_step" in compiled[4].source
+
+
+def test_names_that_reach_the_source_cannot_break_out_of_a_comment() -> None:
+    """Class and function names go into the generated text's comments and docstring: a
+    name made to end them (a newline, quotes) is written without those characters."""
+
+    class Evil(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(12, 4)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    Evil.__name__ = 'E"""\nraise SystemExit  # '
+
+    def loss(out, y):
+        return nn.functional.cross_entropy(out, y)
+
+    loss.__name__ = "x\nraise SystemExit"
+    model = Evil()
+    step = gn.compile(model, loss, gn.optim.SGD(model.parameters(), lr=0.1))
+    x, y = _data()
+    for i in range(3):
+        step(x[i], y[i])  # the second and third run the generated code
+    tree = ast.parse(step.source)  # the text stayed in its comments and docstring
+    assert not any(isinstance(node, ast.Raise) for node in ast.walk(tree))

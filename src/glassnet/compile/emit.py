@@ -154,7 +154,8 @@ class Emitter:
             self.lines.append("    " * self.indent + part)
 
     def comment(self, text: str) -> None:
-        self.line(f"# {text}")
+        """``# text`` on one line (a newline in ``text`` would end the comment)."""
+        self.line("# " + " ".join(str(text).split()))
 
     def blank(self) -> None:
         self.lines.append("")

@@ -47,7 +47,7 @@ def _summary(function: type) -> tuple[str, str]:
     first = first.split(".  ")[0].split(". ")[0].rstrip(".")
     if len(first) > 50:
         first = first.split(", ")[0]
-    return f"{function.__name__}: {first}", DOCS.get(function.__module__, "docs/ops.md")
+    return _plain(f"{function.__name__}: {first}"), DOCS.get(function.__module__, "docs/ops.md")
 
 
 def _param_names(e: Emitter, model) -> dict[int, tuple[str, Any]]:
@@ -141,7 +141,7 @@ def build(
         g = grads.pop(out.name, None)
         if g is not None and any(needs):
             text, page = _summary(call.function)
-            e.comment(f"{call.function.__name__} backward  ({page})")
+            e.comment(f"{_plain(call.function.__name__)} backward  ({page})")
             results = back(g)
             results = results if isinstance(results, tuple) else (results,)
             seen: set[str] = set()
@@ -170,7 +170,7 @@ def build(
                     e.line(f"np.copyto({kept}, {gp})")
                     gp = kept
                 e.comment(
-                    f"{type(optimizer).__name__} update of {p.name}, right after its gradient"
+                    f"{_plain(type(optimizer).__name__)} update of {p.name}, after its gradient"
                 )
                 updates.emit_update(
                     e, optimizer, param, p, gp, group_of[key], optimizer.param_groups[group_of[key]]
@@ -200,7 +200,13 @@ def _input_tensor(traced: Traced) -> Any:
 
 def _loss_name(loss_fn) -> str:
     """``CrossEntropyLoss`` for a module, ``cross_entropy`` for a function."""
-    return getattr(loss_fn, "__name__", type(loss_fn).__name__)
+    return _plain(getattr(loss_fn, "__name__", type(loss_fn).__name__))
+
+
+def _plain(text: str) -> str:
+    """``text`` with only letters, digits and plain punctuation: names and docstrings go
+    into the generated code's comments, where no quote or newline may end them."""
+    return re.sub(r"[^\w .,:;()=^+\-*/<>|]", "", str(text))
 
 
 def _fortran_weights(calls: list, optimizer) -> None:
@@ -298,8 +304,8 @@ def _module(e: Emitter, model, loss_fn, optimizer, x: Var, y: Var) -> str:
     head = [
         '"""One training step, written by glassnet.compile.',
         "",
-        f"Model: {type(model).__name__}; loss: {_loss_name(loss_fn)};"
-        f" optimizer: {type(optimizer).__name__}.",
+        f"Model: {_plain(type(model).__name__)}; loss: {_loss_name(loss_fn)};"
+        f" optimizer: {_plain(type(optimizer).__name__)}.",
         f"Input x {x.shape} {x.dtype}, labels y {y.shape} {y.dtype}. Every array was made",
         "once, when the step was traced; each line writes into one of them.",
         '"""',
