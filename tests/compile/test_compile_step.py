@@ -344,3 +344,36 @@ def test_names_that_reach_the_source_cannot_break_out_of_a_comment() -> None:
         step(x[i], y[i])  # the second and third run the generated code
     tree = ast.parse(step.source)  # the text stayed in its comments and docstring
     assert not any(isinstance(node, ast.Raise) for node in ast.walk(tree))
+
+
+class _Elementwise(nn.Module):
+    """Residual adds, broadcast products and quotients, a constant the module keeps and a
+    plain number: the elementwise templates and their summed-back gradients."""
+
+    def __init__(self, dtype: str = "float32") -> None:
+        super().__init__()
+        gn.manual_seed(0)
+        self.a = nn.Linear(12, 12)
+        self.b = nn.Linear(12, 4)
+        self.scale = nn.Parameter(gn.tensor(np.linspace(0.5, 1.5, 12, dtype=np.float32)))
+        self.shift = gn.tensor(np.full((1, 12), 0.25, dtype=np.float32))  # a kept constant
+        if dtype == "float64":
+            self.double()
+            self.shift = self.shift.double()
+
+    def forward(self, x):
+        h = self.a(x).tanh()
+        h = h + x  # residual
+        h = (h - self.shift) * self.scale  # broadcast over the batch
+        h = h / (self.scale * 2.0 + 1.0)
+        return self.b(h * h)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_elementwise_ops_with_broadcasting(dtype: str) -> None:
+    eager = _train(_Elementwise, OPTIMIZERS["adam"], False, dtype)
+    compiled = _train(_Elementwise, OPTIMIZERS["adam"], True, dtype)
+    _assert_same(eager, compiled, dtype)
+    source = compiled[4].source
+    assert ".forward(" not in source  # every op here has a template
+    assert "summed over the" in source and "broadcast dimensions" in source

@@ -47,6 +47,7 @@ class Emitter:
         self._taken: set[str] = set()
         self._bound: dict[int, str] = {}  # id of an object bound -> its name
         self.products: dict[str, tuple] = {}  # see product()
+        self.expected: tuple[tuple[int, ...], Any] = ((), np.float32)  # see out()
         self.indent = 1
 
     # ------------------------------------------------------------------ names
@@ -146,6 +147,40 @@ class Emitter:
         index, *rest = found
         self.lines[index] = None  # dropped when the source is written
         return tuple(rest)
+
+    def out(self, hint: str) -> Var:
+        """A new array of the shape and dtype the op's eager forward gave (the driver sets
+        ``expected`` before each op's ``emit``): for ops whose output follows broadcasting
+        and type promotion, so that the rules stay NumPy's."""
+        shape, dtype = self.expected
+        return self.new(shape, dtype, hint)
+
+    def ref(self, value: Any) -> str:
+        """How the code names an op's input: a Var by its name, a plain number as written,
+        any other object (a 0-d array) bound as a constant."""
+        if isinstance(value, Var):
+            return value.name
+        if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+            return repr(value)
+        return self.bind(value, "constant")
+
+    def unbroadcast(self, g: Var, value: Any) -> Var | None:
+        """The gradient ``g`` (the output's shape) summed down to ``value``'s shape, as
+        ``unbroadcast`` does: g itself when the shapes agree (not owned), else a new array
+        written by one ``np.sum``; None for an input that is not a Var."""
+        if not isinstance(value, Var):
+            return None
+        if g.shape == value.shape:
+            return Var(g.name, g.shape, g.dtype, owned=False)
+        extra = len(g.shape) - len(value.shape)
+        padded = (1,) * extra + value.shape
+        axes = tuple(i for i, (n, m) in enumerate(zip(padded, g.shape)) if n == 1 and m != 1)
+        axes = tuple(sorted(set(range(extra)) | set(axes)))
+        total = self.new(value.shape, g.dtype, f"grad_{value.name}", numbered=False)
+        kept = f"{total}.reshape({padded})"
+        self.line(f"np.sum({g}, axis={axes}, keepdims=True, out={kept})  # summed over the")
+        self.line("# broadcast dimensions: each input entry was used once per copy")
+        return total
 
     # ------------------------------------------------------------------ lines
     def line(self, code: str) -> None:

@@ -103,6 +103,7 @@ def build(
         text, page = _summary(call.function)
         e.comment(f"{text}  ({page})")
         emit = getattr(call.function, "emit", None)
+        e.expected = (call.output.shape, call.output.dtype)
         if emit is not None and not call.kwargs:
             out, back = emit(e, needs, *inputs)
         elif emit is not None:

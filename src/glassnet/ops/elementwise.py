@@ -46,6 +46,21 @@ class Add(Function):
             unbroadcast(grad_y, sb) if ctx.needs_input_grad[1] else None,
         )
 
+    @staticmethod
+    def emit(e, needs, a, b):
+        """gn.compile: one ufunc into an array made once; g passes through (summed back over
+        broadcast dimensions)."""
+        y = e.out("add")
+        e.line(f"np.add({e.ref(a)}, {e.ref(b)}, out={y})")
+
+        def backward(g):
+            return (
+                e.unbroadcast(g, a) if needs[0] else None,
+                e.unbroadcast(g, b) if needs[1] else None,
+            )
+
+        return y, backward
+
 
 class Sub(Function):
     """y = a - b.   dy/da = 1, dy/db = -1."""
@@ -62,6 +77,22 @@ class Sub(Function):
             unbroadcast(grad_y, sa) if ctx.needs_input_grad[0] else None,
             unbroadcast(-grad_y, sb) if ctx.needs_input_grad[1] else None,
         )
+
+    @staticmethod
+    def emit(e, needs, a, b):
+        """gn.compile: as Add, with -g for b."""
+        y = e.out("sub")
+        e.line(f"np.subtract({e.ref(a)}, {e.ref(b)}, out={y})")
+
+        def backward(g):
+            grad_b = None
+            if needs[1]:
+                negated = e.like(g, "negated")
+                e.line(f"np.negative({g}, out={negated})")
+                grad_b = e.unbroadcast(negated, b)
+            return (e.unbroadcast(g, a) if needs[0] else None), grad_b
+
+        return y, backward
 
 
 class Mul(Function):
@@ -84,6 +115,25 @@ class Mul(Function):
             unbroadcast(grad_y * b, shape_a) if ctx.needs_input_grad[0] else None,
             unbroadcast(grad_y * a, shape_b) if ctx.needs_input_grad[1] else None,
         )
+
+    @staticmethod
+    def emit(e, needs, a, b):
+        """gn.compile: each gradient g times the other input, summed back if broadcast."""
+        y = e.out("mul")
+        e.line(f"np.multiply({e.ref(a)}, {e.ref(b)}, out={y})")
+
+        def backward(g):
+            grads = []
+            for mine, other, need in ((a, b, needs[0]), (b, a, needs[1])):
+                if not need:
+                    grads.append(None)
+                    continue
+                scaled = e.like(g, "scaled")
+                e.line(f"np.multiply({g}, {e.ref(other)}, out={scaled})")
+                grads.append(e.unbroadcast(scaled, mine))
+            return tuple(grads)
+
+        return y, backward
 
 
 class Div(Function):
@@ -110,6 +160,28 @@ class Div(Function):
                 unbroadcast(grad_y / b, shape_a) if ctx.needs_input_grad[0] else None,
                 unbroadcast(-grad_y * y / b, shape_b) if ctx.needs_input_grad[1] else None,
             )
+
+    @staticmethod
+    def emit(e, needs, a, b):
+        """gn.compile: g / b for a and -g y / b for b, summed back if broadcast."""
+        y = e.out("div")
+        e.line(f"np.divide({e.ref(a)}, {e.ref(b)}, out={y})")
+
+        def backward(g):
+            grad_a = grad_b = None
+            if needs[0]:
+                scaled = e.like(g, "scaled")
+                e.line(f"np.divide({g}, {e.ref(b)}, out={scaled})")
+                grad_a = e.unbroadcast(scaled, a)
+            if needs[1]:
+                scaled = e.like(g, "scaled")
+                e.line(f"np.negative({g}, out={scaled})")
+                e.line(f"np.multiply({scaled}, {y}, out={scaled})")
+                e.line(f"np.divide({scaled}, {e.ref(b)}, out={scaled})  # -g y / b")
+                grad_b = e.unbroadcast(scaled, b)
+            return grad_a, grad_b
+
+        return y, backward
 
 
 class Neg(Function):
