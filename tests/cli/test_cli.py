@@ -484,3 +484,37 @@ def test_explain_takes_a_family_name_and_prints_the_op_that_holds_its_derivation
     ).stdout
     assert out.startswith("conv is computed by glassnet.ops.conv.Conv")
     assert "def backward" in out
+
+
+def test_export_numpy_gives_what_predict_gives(digits_run, tmp_path) -> None:
+    """glassnet export DIR --format numpy: model.py and weights.npz that need only NumPy,
+    with the run's feature scaling built in, predicting what 'glassnet predict' does."""
+    out, _ = digits_run
+    result = glassnet("export", str(out), "--format", "numpy", "--out", str(tmp_path / "np"))
+    assert "model.py" in result.stdout and "forward(x)" in result.stdout
+    raw = gn.data.load_digits().x_test[:9]
+    np.save(tmp_path / "np" / "x.npy", raw)
+    code = "import numpy as np, model; print(model.load('weights.npz')(np.load('x.npy')).argmax(1).tolist())"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    exported = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path / "np", capture_output=True, text=True,
+        env=env, check=True,
+    ).stdout  # fmt: skip
+    rows = list(
+        csv.reader(
+            glassnet(
+                "predict", str(out), "--input", str(tmp_path / "np" / "x.npy")
+            ).stdout.splitlines()
+        )
+    )
+    assert exported.strip() == str([int(r[1]) for r in rows[1:]])
+
+
+def test_export_needs_a_destination(digits_run) -> None:
+    out, _ = digits_run
+    result = glassnet("export", str(out), check=False)
+    assert (
+        result.returncode != 0
+        and "--onnx FILE" in result.stderr
+        and "--format numpy" in result.stderr
+    )

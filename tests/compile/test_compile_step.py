@@ -236,7 +236,7 @@ def test_source_is_asked_for_before_the_first_step() -> None:
 
 
 def test_compile_needs_the_loss_and_the_optimizer() -> None:
-    with pytest.raises(TypeError, match="pass the loss and the optimizer"):
+    with pytest.raises(TypeError, match="pass both the loss and the optimizer, or neither"):
         gn.compile(_mlp(), nn.CrossEntropyLoss())
 
 

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from glassnet.compile.forward import CompiledForward, ExportError, export_numpy
 from glassnet.compile.step import CompiledStep
 
-__all__ = ["CompiledStep", "compile"]
+__all__ = ["CompiledForward", "CompiledStep", "ExportError", "compile", "export_numpy"]
 
 
 def compile(  # noqa: A001 - PyTorch's name
     model: Any, loss_fn: Any = None, optimizer: Any = None, *, keep_grads: bool = False
-) -> CompiledStep:
+) -> CompiledStep | CompiledForward:
     """Compile a training step: ``step = gn.compile(model, loss_fn, optimizer)``, then
     ``loss = step(x, y)`` does what the eager loop does (zero_grad, forward, loss,
-    backward, optimizer.step()), as straight-line NumPy.
+    backward, optimizer.step()), as straight-line NumPy. ``predict = gn.compile(model)``
+    compiles the forward pass alone: ``predict(x)`` is ``model(x)`` under ``no_grad``.
 
     The first call with a new input shape runs the eager step and traces it; later calls
     with that shape run the generated code, whose text is ``step.source``. A model the
@@ -34,9 +36,11 @@ def compile(  # noqa: A001 - PyTorch's name
     Returns:
         The compiled step.
     """
+    if loss_fn is None and optimizer is None:
+        return CompiledForward(model)
     if loss_fn is None or optimizer is None:
         raise TypeError(
-            "gn.compile(model, loss_fn, optimizer) compiles a training step; pass the loss "
-            "and the optimizer too"
+            "gn.compile(model, loss_fn, optimizer) compiles a training step and "
+            "gn.compile(model) a forward pass; pass both the loss and the optimizer, or neither"
         )
     return CompiledStep(model, loss_fn, optimizer, keep_grads)

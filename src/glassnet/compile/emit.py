@@ -47,6 +47,7 @@ class Emitter:
         self._taken: set[str] = set()
         self._bound: dict[int, str] = {}  # id of an object bound -> its name
         self.products: dict[str, tuple] = {}  # see product()
+        self.specs: dict[str, tuple] = {}  # name -> (shape, dtype, order) of each array made
         self.expected: tuple[tuple[int, ...], Any] = ((), np.float32)  # see out()
         self.indent = 1
 
@@ -84,6 +85,7 @@ class Emitter:
         """An array made once now, written by the step's lines (contents undefined)."""
         name = self.name(hint, numbered)
         self.arrays[name] = np.empty(shape, dtype=dtype, order=order)
+        self.specs[name] = (tuple(shape), np.dtype(dtype).name, order)
         self.notes[name] = note or f"{tuple(shape)} {np.dtype(dtype)}"
         return Var(name, shape, dtype, owned=True)
 

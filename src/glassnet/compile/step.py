@@ -83,40 +83,13 @@ def build(
         Var(e.exact("x"), x.shape, x.dtype, False),
         Var(e.exact("y"), y.shape, y.dtype, False),
     )
-    names = _param_names(e, model)
-    values: dict[int, Var] = {id(traced.output): None}
-    values[id(_input_tensor(traced))] = x_var
-    param_vars: dict[int, Var] = {}
-    for key, (name, t) in names.items():
-        values[key] = param_vars[key] = e.array(t.data, name, exact=True)
-    for key, t in traced.constants.items():
-        values[key] = e.array(t.data, "constant")
+    names, values = bind_model(e, model, traced, x_var)
+    param_vars = {key: values[key] for key in names}
 
     groups = [e.bind(g, f"group_{i}", exact=True) for i, g in enumerate(optimizer.param_groups)]
     group_of = {id(p): i for i, g in enumerate(optimizer.param_groups) for p in g["params"]}
     top = len(e.lines)  # the optimizer's numbers go here, once the step shows which it reads
-    e.comment("---- forward")
-    backs = []
-    for call in _needed(traced):
-        inputs = [values[id(a)] if isinstance(a, Tensor) else a for a in call.args]
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in call.args)
-        text, page = _summary(call.function)
-        e.comment(f"{text}  ({page})")
-        emit = getattr(call.function, "emit", None)
-        e.expected = (call.output.shape, call.output.dtype)
-        if emit is not None and not call.kwargs:
-            out, back = emit(e, needs, *inputs)
-        elif emit is not None:
-            out, back = emit(e, needs, *inputs, **call.kwargs)
-        else:
-            out, back = _as_function(e, call, needs, inputs)
-        if out.shape != call.output.shape or out.dtype != call.output.dtype:
-            raise RuntimeError(  # an op's emit disagrees with its forward: a glassnet bug
-                f"gn.compile: {call.function.__name__}.emit made {out.shape} {out.dtype}, "
-                f"its forward {call.output.shape} {call.output.dtype}"
-            )
-        values[id(call.output)] = out
-        backs.append((call, inputs, needs, back, out))
+    backs = emit_forward(e, traced, values)
     output = values[id(traced.output)]
 
     e.blank()
@@ -141,7 +114,7 @@ def build(
         call, inputs, needs, back, out = backs[index]
         g = grads.pop(out.name, None)
         if g is not None and any(needs):
-            text, page = _summary(call.function)
+            page = _summary(call.function)[1]
             e.comment(f"{_plain(call.function.__name__)} backward  ({page})")
             results = back(g)
             results = results if isinstance(results, tuple) else (results,)
@@ -185,7 +158,7 @@ def build(
         head = "# the optimizer's numbers, read each step (a scheduler may change them)"
         e.lines[top:top] = ["    " + line for line in [head, *hyper]] + [""]
     source = _module(e, model, loss_fn, optimizer, x_var, y_var)
-    fn = _load(source, e.arrays)
+    fn = load(source, e.arrays, "make_step")
     params = [
         t
         for _, t in names.values()
@@ -195,8 +168,44 @@ def build(
     return Built(source, fn, params, param_grads, classes)
 
 
-def _input_tensor(traced: Traced) -> Any:
-    return traced.input
+def bind_model(e: Emitter, model, traced: Traced, x: Var) -> tuple[dict, dict[int, Var]]:
+    """Names for the model's parameters and buffers (``weight_0`` for ``0.weight``), its
+    kept constants and the input: (id -> (name, tensor) for parameters and buffers,
+    id -> Var for every tensor the ops may read)."""
+    names = _param_names(e, model)
+    values: dict[int, Var] = {id(traced.input): x}
+    for key, (name, t) in names.items():
+        values[key] = e.array(t.data, name, exact=True)
+    for key, t in traced.constants.items():
+        values[key] = e.array(t.data, "constant")
+    return names, values
+
+
+def emit_forward(e: Emitter, traced: Traced, values: dict[int, Var]) -> list[tuple]:
+    """Each op's forward, in order (its Function's ``emit``, or the Function called);
+    ``values`` gains each output's Var. Returns (call, inputs, needs, backward, output)
+    per op, for the backward pass."""
+    e.comment("---- forward")
+    backs = []
+    for call in _needed(traced):
+        inputs = [values[id(a)] if isinstance(a, Tensor) else a for a in call.args]
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in call.args)
+        text, page = _summary(call.function)
+        e.comment(f"{text}  ({page})")
+        emit = getattr(call.function, "emit", None)
+        e.expected = (call.output.shape, call.output.dtype)
+        if emit is not None:
+            out, back = emit(e, needs, *inputs, **call.kwargs)
+        else:
+            out, back = _as_function(e, call, needs, inputs)
+        if out.shape != call.output.shape or out.dtype != call.output.dtype:
+            raise RuntimeError(  # an op's emit disagrees with its forward: a glassnet bug
+                f"gn.compile: {call.function.__name__}.emit made {out.shape} {out.dtype}, "
+                f"its forward {call.output.shape} {call.output.dtype}"
+            )
+        values[id(call.output)] = out
+        backs.append((call, inputs, needs, back, out))
+    return backs
 
 
 def _loss_name(loss_fn) -> str:
@@ -301,45 +310,49 @@ def _literal(value: Any) -> bool:
 
 
 def _module(e: Emitter, model, loss_fn, optimizer, x: Var, y: Var) -> str:
-    """The whole module: a function binding the names to arrays, and the step inside it."""
-    head = [
-        '"""One training step, written by glassnet.compile.',
+    """The training step's module text (see ``module_text``)."""
+    doc = [
+        "One training step, written by glassnet.compile.",
         "",
         f"Model: {_plain(type(model).__name__)}; loss: {_loss_name(loss_fn)};"
         f" optimizer: {_plain(type(optimizer).__name__)}.",
         f"Input x {x.shape} {x.dtype}, labels y {y.shape} {y.dtype}. Every array was made",
         "once, when the step was traced; each line writes into one of them.",
-        '"""',
-        "",
-        "import numpy as np",
-        "",
-        "",
-        "def make_step(arrays):",
-        '    """Bind the step to its arrays (parameters, buffers, optimizer state)."""',
     ]
-    used = set(re.findall(r"\w+", "\n".join(e.lines)))
+    return module_text(e, doc, "make_step", f"train_step({x}, {y})")
+
+
+def module_text(e: Emitter, doc: list[str], maker: str, signature: str) -> str:
+    """A module: ``maker(arrays)`` binds the names the lines use to the arrays and objects
+    they stand for, then returns the function ``signature`` whose body is the lines."""
+    head = ['"""' + doc[0], *doc[1:], '"""', "", "import numpy as np", "", ""]
+    head += [
+        f"def {maker}(arrays):",
+        '    """Bind the code to its arrays (parameters, buffers, state)."""',
+    ]
+    used = set(re.findall(r"\w+", "\n".join(line for line in e.lines if line)))
     for name in e.arrays:
         if name not in used:
             continue
         note = e.notes.get(name, "")
         head.append(f'    {name} = arrays["{name}"]' + (f"  # {note}" if note else ""))
-    head += ["", f"    def train_step({x}, {y}):"]
+    head += ["", f"    def {signature}:"]
     body = ["    " + line if line else "" for line in e.lines]
-    tail = ["", "    return train_step", ""]
-    return "\n".join(head + body + tail)
+    name = signature.split("(")[0]
+    return "\n".join([*head, *body, "", f"    return {name}", ""])
 
 
 _counter = [0]
 
 
-def _load(source: str, arrays: dict[str, Any]) -> Callable:
+def load(source: str, arrays: dict[str, Any], maker: str) -> Callable:
     """Run the module text (made here, never read from a file) and bind it."""
     _counter[0] += 1
     filename = f"<glassnet.compile step {_counter[0]}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {}
     exec(compile(source, filename, "exec"), namespace)
-    return namespace["make_step"](arrays)
+    return namespace[maker](arrays)
 
 
 class CompiledStep:
@@ -399,7 +412,6 @@ class CompiledStep:
             return self._eager(xa, ya)
         x, y = Tensor._make(xa), Tensor._make(ya)
         traced = trace_step(self.model, self.loss_fn, self.optimizer, x, y)
-        traced.input = x
         if traced.why_not:
             warnings.warn(f"gn.compile: this step runs eagerly: {traced.why_not}", stacklevel=3)
             self._cache[key] = self._last = traced.why_not

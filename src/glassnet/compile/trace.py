@@ -20,6 +20,7 @@ import numpy as np
 from glassnet import random as gn_random
 from glassnet.autograd import function
 from glassnet.autograd.anomaly import _anomaly
+from glassnet.autograd.grad_mode import no_grad
 from glassnet.autograd.tensor import Tensor, zero_states
 
 
@@ -39,9 +40,10 @@ class Traced:
 
     calls: list[Call]
     output: Tensor
-    loss: Tensor
+    loss: Tensor | None
     why_not: str = ""  # empty when the step can be compiled
     constants: dict[int, Tensor] = field(default_factory=dict)  # id -> a model's own tensor
+    input: Tensor | None = None
 
 
 def eager_step(model, loss_fn, optimizer, x: Tensor, y: Tensor) -> Tensor:
@@ -53,14 +55,14 @@ def eager_step(model, loss_fn, optimizer, x: Tensor, y: Tensor) -> Tensor:
     return loss
 
 
-def unsupported(model, optimizer) -> str:
+def unsupported(model, optimizer=None) -> str:
     """Why no step of this model can be compiled now (hooks, anomaly mode), or ''."""
     if _anomaly.enabled:
         return "anomaly detection is on (it checks every op as it runs)"
     for name, module in model.named_modules():
         if module._forward_pre_hooks or module._forward_hooks or module._backward_hooks:
             return f"module {name or type(module).__name__!r} has hooks, which run eagerly"
-    for group in optimizer.param_groups:
+    for group in optimizer.param_groups if optimizer is not None else ():
         for p in group["params"]:
             if p._hooks:
                 return "a parameter has a gradient hook, which runs eagerly"
@@ -69,6 +71,22 @@ def unsupported(model, optimizer) -> str:
 
 def trace_step(model, loss_fn, optimizer, x: Tensor, y: Tensor) -> Traced:
     """Run one eager step (it is the real first step: the weights move) and trace it."""
+    optimizer.zero_grad()
+    traced = _record(model, x)
+    traced.loss = loss_fn(traced.output, y)
+    traced.loss.backward()
+    optimizer.step()
+    return traced
+
+
+def trace_forward(model, x: Tensor) -> Traced:
+    """Run the model once on ``x`` without recording a graph, and trace it."""
+    with no_grad():
+        return _record(model, x)
+
+
+def _record(model, x: Tensor) -> Traced:
+    """The forward pass, run with the tracer on, then checked (see the module docstring)."""
     calls: list[Call] = []
 
     def tracer(fn: type, args: tuple, kwargs: dict, result: Tensor) -> None:
@@ -76,7 +94,6 @@ def trace_step(model, loss_fn, optimizer, x: Tensor, y: Tensor) -> Traced:
 
     buffers = {name: b.data.copy() for name, b in model.named_buffers()}
     generators = _generator_states(model)
-    optimizer.zero_grad()
     function.tracers.append(tracer)
     try:
         output = model(x)
@@ -86,10 +103,8 @@ def trace_step(model, loss_fn, optimizer, x: Tensor, y: Tensor) -> Traced:
     changed = [
         name for name, b in model.named_buffers() if not np.array_equal(buffers[name], b.data)
     ]
-    loss = loss_fn(output, y)
-    loss.backward()
-    optimizer.step()
-    traced = Traced(calls, output, loss)
+    traced = Traced(calls, output, None)
+    traced.input = x
     if changed:
         traced.why_not = (
             f"the forward pass changed the buffer {changed[0]!r} outside glassnet's ops "
@@ -97,6 +112,8 @@ def trace_step(model, loss_fn, optimizer, x: Tensor, y: Tensor) -> Traced:
         )
     elif drew and not any(getattr(c.function, "random", False) for c in calls):
         traced.why_not = "the forward pass drew random numbers outside glassnet's ops"
+    elif not isinstance(output, Tensor):
+        traced.why_not = "the model returned no single tensor"
     else:
         traced.why_not = _check_inputs(traced, model, x)
     return traced

@@ -181,10 +181,15 @@ class Sigmoid(Function):
 
     @staticmethod
     def emit(e, needs, x):
-        """gn.compile: forward through ``stable_sigmoid``; backward g y (1 - y) in place."""
-        sigmoid = e.bind(stable_sigmoid, "stable_sigmoid", exact=True)
-        y = e.like(x, "sigmoid")
-        e.line(f"np.copyto({y}, {sigmoid}({x}))")
+        """gn.compile: ``stable_sigmoid`` written out (z = e^-|x|, then 1 / (1 + z) where
+        x >= 0 and z / (1 + z) elsewhere: the same divisions); backward g y (1 - y)."""
+        y, one_plus_z = e.like(x, "sigmoid"), e.like(x, "one_plus_z")
+        e.line(f"np.abs({x}, out={y})")
+        e.line(f"np.negative({y}, out={y})")
+        e.line(f"np.exp({y}, out={y})  # z = e^-|x| <= 1: never overflows")
+        e.line(f"np.add(1, {y}, out={one_plus_z})")
+        e.line(f"np.copyto({y}, 1, where={x} >= 0)  # numerator: 1 where x >= 0, else z")
+        e.line(f"np.divide({y}, {one_plus_z}, out={y})")
 
         def backward(g):
             grad_x, one_minus_y = e.grad(x), e.like(x, "one_minus_y")
