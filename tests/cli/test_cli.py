@@ -518,3 +518,14 @@ def test_export_needs_a_destination(digits_run) -> None:
         and "--onnx FILE" in result.stderr
         and "--format numpy" in result.stderr
     )
+
+
+def test_train_compile_reaches_the_same_accuracy(digits_run, tmp_path) -> None:
+    """glassnet train --compile: the same digits run as without it, to the same test
+    accuracy (the updates are the same to float32 rounding)."""
+    _, eager = digits_run
+    result = glassnet("train", "--epochs", "4", "--compile", "--out", str(tmp_path / "c"))
+    line = next(x for x in eager.stdout.splitlines() if x.startswith("test accuracy"))
+    again = next(x for x in result.stdout.splitlines() if x.startswith("test accuracy"))
+    assert again.split(",")[0] == line.split(",")[0]
+    assert "runs eagerly" not in result.stderr  # the default digits MLP compiles

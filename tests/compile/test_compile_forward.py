@@ -49,15 +49,22 @@ def test_compiled_forward_matches_the_model() -> None:
 
 
 def test_switching_to_train_mode_traces_again() -> None:
+    """Train mode is another trace: its dropout draws the same numbers as eager dropout
+    from the same generator state."""
     model = _model()
     predict = gn.compile(model)
     x = np.ones((4, 3, 4), np.float32)
     predict(x)
-    model.train()  # dropout draws outside a template: runs eagerly, and says so
-    with pytest.warns(UserWarning, match="runs eagerly"):
-        predict(x)
+    model.train()
+    predict(x)  # traced (eagerly) in train mode
+    gn.manual_seed(7)
+    compiled = predict(x).numpy()
+    gn.manual_seed(7)
+    np.testing.assert_array_equal(compiled, _eager(model, x))
+    assert "random(out=" in predict.source
     model.eval()
     np.testing.assert_array_equal(predict(x).numpy(), _eager(model, x))
+    assert len(predict._cache) == 2
 
 
 def test_weights_changed_in_place_are_seen() -> None:

@@ -40,14 +40,18 @@ def _data(dtype: str = "float32", batch: int = 8, count: int = 10):
 
 
 def _train(make_model, make_opt, compiled: bool, dtype="float32", loss_fn=None, steps=STEPS,
-           data=None, scheduler=None, keep_grads=False):  # fmt: skip
+           data=None, scheduler=None, keep_grads=False, clip=None):  # fmt: skip
     """Train from the same start; returns (losses, final parameters, model, optimizer)."""
     model = make_model(dtype)
     optimizer = make_opt(model.parameters())
     sched = scheduler(optimizer) if scheduler else None
     loss_fn = loss_fn or nn.CrossEntropyLoss()
     xs, ys = data if data is not None else _data(dtype)
-    step = gn.compile(model, loss_fn, optimizer, keep_grads=keep_grads) if compiled else None
+    step = (
+        gn.compile(model, loss_fn, optimizer, keep_grads=keep_grads, max_grad_norm=clip)
+        if compiled
+        else None
+    )
     losses = []
     for i in range(steps):
         x, y = gn.tensor(xs[i % len(xs)]), gn.tensor(ys[i % len(ys)])
@@ -57,6 +61,8 @@ def _train(make_model, make_opt, compiled: bool, dtype="float32", loss_fn=None, 
             optimizer.zero_grad()
             loss = loss_fn(model(x), y)
             loss.backward()
+            if clip is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip)
             optimizer.step()
         losses.append(loss.item())
         if sched:
@@ -188,11 +194,26 @@ def test_an_eager_island_for_a_loss_without_a_template() -> None:
     assert "its gradient from the engine" in compiled[4].source
 
 
-@pytest.mark.parametrize("layer", ["dropout", "batchnorm"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dropout_draws_what_eager_dropout_draws(dtype: str) -> None:
+    def make(dtype="float32"):
+        gn.manual_seed(0)
+        model = nn.Sequential(
+            nn.Linear(12, 16), nn.Dropout(0.3), nn.ReLU(), nn.Linear(16, 4), nn.Dropout(0.1)
+        )
+        return model.double() if dtype == "float64" else model
+
+    eager = _train(make, OPTIMIZERS["sgd-momentum"], False, dtype)
+    compiled = _train(make, OPTIMIZERS["sgd-momentum"], True, dtype)
+    _assert_same(eager, compiled, dtype)
+    assert "random(out=" in compiled[4].source
+
+
+@pytest.mark.parametrize("layer", ["batchnorm"])
 def test_what_cannot_be_compiled_yet_runs_eagerly_and_says_why(layer: str) -> None:
     def make(dtype="float32"):
         gn.manual_seed(0)
-        middle = nn.Dropout(0.3) if layer == "dropout" else nn.BatchNorm1d(16)
+        middle = nn.BatchNorm1d(16)
         return nn.Sequential(nn.Linear(12, 16), middle, nn.ReLU(), nn.Linear(16, 4))
 
     eager = _train(make, OPTIMIZERS["sgd-momentum"], False)
@@ -377,3 +398,14 @@ def test_elementwise_ops_with_broadcasting(dtype: str) -> None:
     source = compiled[4].source
     assert ".forward(" not in source  # every op here has a template
     assert "summed over the" in source and "broadcast dimensions" in source
+
+
+@pytest.mark.parametrize("name", ["sgd-momentum", "adam"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gradient_clipping_matches_clip_grad_norm(name: str, dtype: str) -> None:
+    """max_grad_norm: every gradient first, then clip_grad_norm_'s scaling, then the
+    updates, as the eager loop does; a norm small enough that every step is clipped."""
+    eager = _train(_mlp, OPTIMIZERS[name], False, dtype, clip=0.05)
+    compiled = _train(_mlp, OPTIMIZERS[name], True, dtype, clip=0.05)
+    _assert_same(eager, compiled, dtype)
+    assert "clip_grad_norm" in compiled[4].source

@@ -391,6 +391,20 @@ def _torch_f(name, **kw):
 
 
 spec("relu", gn.relu, lambda x: np.where(x > 0, x, 0.0), [(3, 4)], _torch_f("relu"))
+# dropout with a fixed generator, so every call draws the same mask: by hand, the mask is
+# the same uniform draws kept where >= p, scaled by 1 / (1 - p) (PyTorch draws otherwise)
+spec(
+    "dropout(0.3)",
+    lambda x: gn.nn.functional.dropout(x, 0.3, generator=np.random.default_rng(0)),
+    lambda x: x * (np.random.default_rng(0).random(x.shape) >= 0.3) / 0.7,
+    [(3, 4)],
+)
+spec(
+    "dropout2d(0.5)",
+    lambda x: gn.nn.functional.dropout2d(x, 0.5, generator=np.random.default_rng(1)),
+    lambda x: x * (np.random.default_rng(1).random((2, 3, 1, 1)) >= 0.5) / 0.5,
+    [(2, 3, 2, 2)],
+)
 spec(
     "leaky_relu(0.1)",
     lambda x: gn.leaky_relu(x, 0.1),

@@ -304,3 +304,38 @@ def test_evaluate_defaults_to_the_loss_fit_trained_with_else_leaves_it_out() -> 
     plain = torch.nn.functional.cross_entropy(logits, target).item()
     explicit = gn.evaluate(model, s.test, gn.nn.CrossEntropyLoss())["loss"]
     assert explicit == pytest.approx(plain, rel=1e-5) and abs(explicit - want) > 1e-3
+
+
+@pytest.mark.parametrize("clip", [None, 0.5])
+def test_fit_with_compile_trains_as_fit_without(clip) -> None:
+    """fit(compile=True): the same history and weights as the eager loop (float32 rounding),
+    with clipping too, and the short last batch of each epoch compiled once."""
+    s = _spirals()
+    runs = []
+    for compiled in (False, True):
+        model = _model()
+        opt = gn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        loader = DataLoader(
+            s.train, batch_size=48, shuffle=True, generator=np.random.default_rng(0)
+        )
+        history = gn.fit(
+            model, gn.nn.CrossEntropyLoss(), opt, loader, 4, val_data=s.test,
+            progress=False, max_grad_norm=clip, compile=compiled,
+        )  # fmt: skip
+        runs.append((history, [p.data.copy() for p in model.parameters()]))
+    (h_eager, w_eager), (h_comp, w_comp) = runs
+    for key in ("train_loss", "train_accuracy", "val_loss", "val_accuracy"):
+        np.testing.assert_allclose(h_comp[key], h_eager[key], rtol=1e-5)
+    for a, b in zip(w_comp, w_eager):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-5 * np.abs(b).max())
+
+
+def test_fit_with_compile_stops_a_diverging_run_with_the_same_advice() -> None:
+    s = _spirals()
+    model = _model()
+    opt = gn.optim.SGD(model.parameters(), lr=1e6)
+    weights = None
+    with pytest.raises(TrainingDiverged, match=r"became (nan|-?inf) at epoch 1, batch \d+"):
+        weights = [p.data.copy() for p in model.parameters()]
+        gn.fit(model, gn.nn.CrossEntropyLoss(), opt, s.train, 3, progress=False, compile=True)
+    assert weights is not None and all(np.isfinite(p.data).all() for p in model.parameters())

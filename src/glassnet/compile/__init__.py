@@ -12,7 +12,12 @@ __all__ = ["CompiledForward", "CompiledStep", "ExportError", "compile", "export_
 
 
 def compile(  # noqa: A001 - PyTorch's name
-    model: Any, loss_fn: Any = None, optimizer: Any = None, *, keep_grads: bool = False
+    model: Any,
+    loss_fn: Any = None,
+    optimizer: Any = None,
+    *,
+    keep_grads: bool = False,
+    max_grad_norm: float | None = None,
 ) -> CompiledStep | CompiledForward:
     """Compile a training step: ``step = gn.compile(model, loss_fn, optimizer)``, then
     ``loss = step(x, y)`` does what the eager loop does (zero_grad, forward, loss,
@@ -32,6 +37,9 @@ def compile(  # noqa: A001 - PyTorch's name
             By default SGD adds a weight's gradient product straight into its momentum
             buffer (one BLAS call; the gradient is never stored, and that weight's
             ``.grad`` is None after the step), which is faster.
+        max_grad_norm: clip the gradients' joint norm to this before the updates, as
+            ``clip_grad_norm_(model.parameters(), max_grad_norm)`` in the eager loop (the
+            updates then wait for every gradient).
 
     Returns:
         The compiled step.
@@ -43,4 +51,4 @@ def compile(  # noqa: A001 - PyTorch's name
             "gn.compile(model, loss_fn, optimizer) compiles a training step and "
             "gn.compile(model) a forward pass; pass both the loss and the optimizer, or neither"
         )
-    return CompiledStep(model, loss_fn, optimizer, keep_grads)
+    return CompiledStep(model, loss_fn, optimizer, keep_grads, max_grad_norm)

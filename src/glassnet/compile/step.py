@@ -74,7 +74,14 @@ class Built:
 
 
 def build(
-    model, loss_fn, optimizer, traced: Traced, x: np.ndarray, y: np.ndarray, keep_grads: bool
+    model,
+    loss_fn,
+    optimizer,
+    traced: Traced,
+    x: np.ndarray,
+    y: np.ndarray,
+    keep_grads: bool,
+    max_grad_norm: float | None = None,
 ) -> Built:
     """Write and load the step's code for this trace (see the module docstring)."""
     _fortran_weights(_needed(traced), optimizer)
@@ -110,6 +117,7 @@ def build(
                 uses[id(a)] = uses.get(id(a), 0) + 1
     tensors = {id(t): t for _, t in names.values()}
     param_grads: list[tuple[Any, Any]] = []
+    deferred: list[tuple] = []  # updates waiting for the gradients' joint norm
     for index in reversed(range(len(backs))):
         call, inputs, needs, back, out = backs[index]
         g = grads.pop(out.name, None)
@@ -132,7 +140,8 @@ def build(
                 gp = grads.pop(p.name)
                 param, group = tensors[key], optimizer.param_groups[group_of[key]]
                 product = None
-                if not keep_grads and uses[key] == 1 and updates.fusable(optimizer, group):
+                fuse = not keep_grads and max_grad_norm is None
+                if fuse and uses[key] == 1 and updates.fusable(optimizer, group):
                     product = e.take_product(gp)
                 if product is not None:
                     e.comment(f"SGD update of {p.name}, its gradient's product added straight in")
@@ -143,13 +152,20 @@ def build(
                     kept = e.grad(p)
                     e.line(f"np.copyto({kept}, {gp})")
                     gp = kept
-                e.comment(
-                    f"{_plain(type(optimizer).__name__)} update of {p.name}, after its gradient"
-                )
-                updates.emit_update(
-                    e, optimizer, param, p, gp, group_of[key], optimizer.param_groups[group_of[key]]
-                )
+                if max_grad_norm is not None:  # every gradient first: the norm needs them all
+                    deferred.append((param, p, gp, group_of[key]))
+                else:
+                    _update(e, optimizer, param, p, gp, group_of[key])
                 param_grads.append((param, Tensor._make(e.arrays[gp.name])))
+    if max_grad_norm is not None:
+        order = {id(t): i for i, t in enumerate(model.parameters())}
+        deferred.sort(key=lambda item: order[id(item[0])])  # clip_grad_norm_'s order
+        clip = e.bind(updates.clip_grads, "clip_grad_norm", exact=True)
+        listed = ", ".join(str(gp) for _, _, gp, _ in deferred)
+        e.comment(f"clip_grad_norm_: all gradients scaled so their joint norm <= {max_grad_norm}")
+        e.line(f"{clip}([{listed}], {max_grad_norm!r})")
+        for param, p, gp, group in deferred:
+            _update(e, optimizer, param, p, gp, group)
     e.line(f"return {loss_name}")
     e.lines = [line for line in e.lines if line is not None]
     body = "\n".join(e.lines)
@@ -165,7 +181,14 @@ def build(
         if any(t is p for g in optimizer.param_groups for p in g["params"])
     ]
     classes = traced.output.shape[1] if reduction else None
-    return Built(source, fn, params, param_grads, classes)
+    built = Built(source, fn, params, param_grads, classes)
+    built.output = Tensor._make(e.arrays[output.name]) if output.name in e.arrays else None
+    return built
+
+
+def _update(e: Emitter, optimizer, param, p: Var, gp: Var, group: int) -> None:
+    e.comment(f"{_plain(type(optimizer).__name__)} update of {p.name}, after its gradient")
+    updates.emit_update(e, optimizer, param, p, gp, group, optimizer.param_groups[group])
 
 
 def bind_model(e: Emitter, model, traced: Traced, x: Var) -> tuple[dict, dict[int, Var]]:
@@ -359,9 +382,20 @@ class CompiledStep:
     """``loss = step(x, y)``: one training step, compiled per input shape (see the module
     docstring). ``step.source`` is the code of the last shape compiled."""
 
-    def __init__(self, model, loss_fn, optimizer, keep_grads: bool = False) -> None:
+    def __init__(
+        self,
+        model,
+        loss_fn,
+        optimizer,
+        keep_grads: bool = False,
+        max_grad_norm: float | None = None,
+    ) -> None:
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
-        self.keep_grads = keep_grads
+        self.keep_grads, self.max_grad_norm = keep_grads, max_grad_norm
+        # what a step whose loss is NaN or inf does: "eager" runs the eager step, whose
+        # error says what went wrong; "return" returns that loss, nothing updated (fit)
+        self.on_nonfinite = "eager"
+        self.last_output: Tensor | None = None  # the model's output in the last step
         self._cache: dict[tuple, Built | str] = {}
         self._modules = list(model.modules())
         self._last: Built | str | None = None
@@ -390,7 +424,11 @@ class CompiledStep:
             return self._eager(xa, ya)  # ignored labels, or an error eager mode explains
         loss = built.fn(xa, ya)
         if loss is None:
+            if self.on_nonfinite == "return":
+                self.last_output = built.output
+                return Tensor._make(np.asarray(np.nan, dtype=xa.dtype))
             return self._eager(xa, ya)
+        self.last_output = built.output
         for param, grad in built.grads:
             param.grad = grad  # None where the gradient went straight into the update
             param._version_counter[0] += 1
@@ -402,21 +440,25 @@ class CompiledStep:
         )
 
     def _eager(self, xa: np.ndarray, ya: np.ndarray) -> Tensor:
-        return eager_step(
-            self.model, self.loss_fn, self.optimizer, Tensor._make(xa), Tensor._make(ya)
-        )
+        loss, self.last_output = eager_step(
+            self.model, self.loss_fn, self.optimizer, Tensor._make(xa), Tensor._make(ya),
+            self.max_grad_norm, self.on_nonfinite == "return",
+        )  # fmt: skip
+        return loss
 
     def _trace(self, xa: np.ndarray, ya: np.ndarray, key: tuple) -> Tensor:
         why = unsupported(self.model, self.optimizer)
         if why:
             return self._eager(xa, ya)
         x, y = Tensor._make(xa), Tensor._make(ya)
-        traced = trace_step(self.model, self.loss_fn, self.optimizer, x, y)
+        traced = trace_step(self.model, self.loss_fn, self.optimizer, x, y, self.max_grad_norm)
+        self.last_output = traced.output
         if traced.why_not:
             warnings.warn(f"gn.compile: this step runs eagerly: {traced.why_not}", stacklevel=3)
             self._cache[key] = self._last = traced.why_not
         else:
             self._cache[key] = self._last = build(
-                self.model, self.loss_fn, self.optimizer, traced, xa, ya, self.keep_grads
-            )
+                self.model, self.loss_fn, self.optimizer, traced, xa, ya, self.keep_grads,
+                self.max_grad_norm,
+            )  # fmt: skip
         return traced.loss

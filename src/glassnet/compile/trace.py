@@ -22,6 +22,7 @@ from glassnet.autograd import function
 from glassnet.autograd.anomaly import _anomaly
 from glassnet.autograd.grad_mode import no_grad
 from glassnet.autograd.tensor import Tensor, zero_states
+from glassnet.nn.utils import clip_grad_norm_
 
 
 @dataclass
@@ -46,13 +47,22 @@ class Traced:
     input: Tensor | None = None
 
 
-def eager_step(model, loss_fn, optimizer, x: Tensor, y: Tensor) -> Tensor:
-    """The training step ``gn.compile`` replaces, exactly as a user writes it."""
+def eager_step(
+    model, loss_fn, optimizer, x: Tensor, y: Tensor, max_grad_norm=None, stop_if_nan=False
+) -> tuple:
+    """The training step ``gn.compile`` replaces, exactly as a user writes it: returns the
+    loss and the model's output. With ``stop_if_nan``, an output that is not finite is
+    returned with a NaN loss before the loss is taken, and nothing is updated."""
     optimizer.zero_grad()
-    loss = loss_fn(model(x), y)
+    output = model(x)
+    if stop_if_nan and not np.isfinite(output.data).all():
+        return Tensor._make(np.asarray(np.nan, dtype=output.dtype)), output
+    loss = loss_fn(output, y)
     loss.backward()
+    if max_grad_norm is not None:
+        clip_grad_norm_(model.parameters(), max_grad_norm)
     optimizer.step()
-    return loss
+    return loss, output
 
 
 def unsupported(model, optimizer=None) -> str:
@@ -69,12 +79,14 @@ def unsupported(model, optimizer=None) -> str:
     return ""
 
 
-def trace_step(model, loss_fn, optimizer, x: Tensor, y: Tensor) -> Traced:
+def trace_step(model, loss_fn, optimizer, x: Tensor, y: Tensor, max_grad_norm=None) -> Traced:
     """Run one eager step (it is the real first step: the weights move) and trace it."""
     optimizer.zero_grad()
     traced = _record(model, x)
     traced.loss = loss_fn(traced.output, y)
     traced.loss.backward()
+    if max_grad_norm is not None:
+        clip_grad_norm_(model.parameters(), max_grad_norm)
     optimizer.step()
     return traced
 

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from glassnet import _blas
 from glassnet.compile.emit import Emitter, Var
+from glassnet.nn.utils import _vector_norm as vector_norm
 from glassnet.optim.adam import Adam, AdamW
 from glassnet.optim.sgd import SGD
 
@@ -155,3 +158,15 @@ def _adam(e, optimizer, param, p, grad, i, group, decoupled: bool) -> None:
     e.line(
         f"{axpy}(-lr_{i} * c / (1 - betas_{i}[0] ** {t}), {s}, {p})  # theta -= lr m_hat / (...)"
     )
+
+
+def clip_grads(grads: list[np.ndarray], max_norm: float) -> None:
+    """``clip_grad_norm_`` on the step's gradient arrays, in place, with its arithmetic: the
+    2-norm of each, the norm of those norms, then every gradient times
+    min(max_norm / (total + 1e-6), 1)."""
+    norms = np.array([vector_norm(g, 2.0) for g in grads])
+    total = vector_norm(norms, 2.0)
+    coefficient = float(np.minimum(max_norm / (total + 1e-6), 1.0))
+    for g in grads:
+        with np.errstate(invalid="ignore"):  # inf * 0 = NaN, as in PyTorch
+            g *= np.asarray(coefficient, dtype=g.dtype)

@@ -14,7 +14,6 @@ import numpy as np
 
 from glassnet.autograd.grad_mode import no_grad
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops import elementwise
 from glassnet.ops.activation import (
     elu,
     gelu,
@@ -30,6 +29,7 @@ from glassnet.ops.activation import (
 from glassnet.ops.attention import scaled_dot_product_attention
 from glassnet.ops.conv import conv1d, conv2d
 from glassnet.ops.conv_transpose import conv_transpose1d, conv_transpose2d
+from glassnet.ops.dropout import dropout_op
 from glassnet.ops.embedding import embedding
 from glassnet.ops.linalg import linear
 from glassnet.ops.loss import (
@@ -52,7 +52,6 @@ from glassnet.ops.pool import (
     max_pool1d,
     max_pool2d,
 )
-from glassnet.random import resolve_generator
 
 __all__ = [
     "adaptive_avg_pool1d",
@@ -114,9 +113,7 @@ def dropout(
         return input
     if p == 1.0:
         return input * 0.0
-    keep = resolve_generator(generator).random(input.shape) >= p
-    mask = keep.astype(input.dtype) / np.asarray(1 - p, dtype=input.dtype)
-    return elementwise.mul(input, Tensor._make(mask))
+    return dropout_op(input, p, input.shape, generator)
 
 
 def dropout2d(
@@ -157,10 +154,7 @@ def dropout2d(
         return input
     if p == 1.0:
         return input * 0.0
-    mask_shape = input.shape[:2] + (1,) * (input.ndim - 2)
-    keep = resolve_generator(generator).random(mask_shape) >= p
-    mask = keep.astype(input.dtype) / np.asarray(1 - p, dtype=input.dtype)
-    return elementwise.mul(input, Tensor._make(mask))
+    return dropout_op(input, p, input.shape[:2] + (1,) * (input.ndim - 2), generator)
 
 
 def as_shape(normalized_shape: int | Any) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ from glassnet.ops import (
     attention,
     conv,
     conv_transpose,
+    dropout,
     elementwise,
     embedding,
     indexing,
@@ -139,6 +140,12 @@ _op("topk", sort.Sort, lambda x: sort.topk(x, 2, dim=0).values, (3, 4))
 
 # ------------------------------------------------------------------ activations
 _op("relu", A.ReLU, A.relu, (3, 4))
+_op(
+    "dropout",
+    dropout.Dropout,
+    lambda x: dropout.dropout_op(x, 0.3, x.shape, np.random.default_rng(0)),
+    (3, 4),
+)
 _op("leaky_relu", A.LeakyReLU, lambda x: A.leaky_relu(x, 0.1), (3, 4))
 _op("elu", A.ELU, A.elu, (3, 4))
 _op("gelu", A.GELU, A.gelu, (3, 4))

@@ -148,6 +148,7 @@ def fit(
     progress: bool = True,
     max_grad_norm: float | None = None,
     resume_from: str | os.PathLike | None = None,
+    compile: bool = False,  # noqa: A002 - the name users know from gn.compile
 ) -> History:
     """Train ``model`` for ``epochs`` epochs and return the per-epoch ``History``.
 
@@ -169,6 +170,8 @@ def fit(
         max_grad_norm: clip the joint gradient norm to this before every step.
         resume_from: a checkpoint written by ModelCheckpoint: restore model, optimizer,
             scheduler, history and random generators, and continue after its epoch.
+        compile: run each training step as ``gn.compile``'s generated code (the same
+            updates, faster; a model it cannot compile trains eagerly, with a warning).
 
     Raises:
         TrainingDiverged: the loss became NaN or inf (the message says where and what to
@@ -183,6 +186,12 @@ def fit(
     if resume_from is not None:
         _resume(resume_from, state)
     show = progress and sys.stderr.isatty()
+    step = None
+    if compile:
+        from glassnet.compile import CompiledStep
+
+        step = CompiledStep(model, loss_fn, optimizer, max_grad_norm=max_grad_norm)
+        step.on_nonfinite = "return"  # a NaN loss comes back, nothing updated: said below
     per_batch = isinstance(scheduler, OneCycleLR)
     for callback in callbacks:
         callback.on_train_begin(state)
@@ -193,25 +202,16 @@ def fit(
         total_loss, correct, seen, classified = 0.0, 0, 0, True
         batches = _progress(train_loader, show, f"epoch {epoch}/{epochs}", _length(train_loader))
         for batch, (x, y) in enumerate(batches, start=1):
-            optimizer.zero_grad()
-            # Overflow to inf or NaN is caught just below, with advice on what to change;
-            # NumPy's warnings about it would only print noise before that message.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                output = model(x)
-                # The output is checked before the loss: a loss refuses NaN input with its
-                # own error, but the advice that matters here is about the learning rate.
-                finite = np.isfinite(output.data)
-                if not finite.all():
-                    bad = float(output.data[~finite].flat[0])
-                    raise _diverged("model's output", bad, epoch, batch, lr, history)
-                loss = loss_fn(output, y)
-                value = float(loss.item())
+            if step is not None:
+                with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                    value = float(step(x, y).item())
                 if not math.isfinite(value):
                     raise _diverged("loss", value, epoch, batch, lr, history)
-                loss.backward()
-            if max_grad_norm is not None:
-                clip_grad_norm_(model.parameters(), max_grad_norm)
-            optimizer.step()
+                output = step.last_output
+            else:
+                output, value, broken = _eager_step(model, loss_fn, optimizer, x, y, max_grad_norm)
+                if broken is not None:
+                    raise _diverged(*broken, epoch, batch, lr, history)
             for callback in callbacks:
                 if hasattr(callback, "on_batch_end"):
                     callback.on_batch_end(state)
@@ -254,6 +254,31 @@ def fit(
         callback.on_train_end(state)
     history.stop_reason = state.stop_reason
     return history
+
+
+def _eager_step(model, loss_fn, optimizer, x, y, max_grad_norm) -> tuple:
+    """One step as every PyTorch user writes it: ``zero_grad``, forward, loss, ``backward``,
+    optional clipping, ``step``. Returns (output, loss value, None), or (output, value,
+    (what, bad value)) when the output or the loss is not finite, before any update."""
+    optimizer.zero_grad()
+    # Overflow to inf or NaN is caught just below, with advice on what to change;
+    # NumPy's warnings about it would only print noise before that message.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        output = model(x)
+        # The output is checked before the loss: a loss refuses NaN input with its
+        # own error, but the advice that matters here is about the learning rate.
+        finite = np.isfinite(output.data)
+        if not finite.all():
+            return output, None, ("model's output", float(output.data[~finite].flat[0]))
+        loss = loss_fn(output, y)
+        value = float(loss.item())
+        if not math.isfinite(value):
+            return output, value, ("loss", value)
+        loss.backward()
+    if max_grad_norm is not None:
+        clip_grad_norm_(model.parameters(), max_grad_norm)
+    optimizer.step()
+    return output, value, None
 
 
 def _diverged(what: str, value: float, epoch: int, batch: int, lr: float, history: History):
