@@ -409,3 +409,18 @@ def test_gradient_clipping_matches_clip_grad_norm(name: str, dtype: str) -> None
     compiled = _train(_mlp, OPTIMIZERS[name], True, dtype, clip=0.05)
     _assert_same(eager, compiled, dtype)
     assert "clip_grad_norm" in compiled[4].source
+
+
+@pytest.mark.parametrize(
+    "loss",
+    [
+        nn.CrossEntropyLoss(label_smoothing=0.1),
+        nn.CrossEntropyLoss(weight=gn.tensor([1.0, 2.0, 0.5, 1.5]), reduction="sum"),
+        nn.CrossEntropyLoss(weight=gn.tensor([1.0, 2.0, 0.5, 1.5]), label_smoothing=0.2),
+    ],
+)
+def test_cross_entropy_with_smoothing_and_class_weights(loss) -> None:
+    eager = _train(_mlp, OPTIMIZERS["adam"], False, loss_fn=loss)
+    compiled = _train(_mlp, OPTIMIZERS["adam"], True, loss_fn=loss)
+    _assert_same(eager, compiled, "float32")
+    assert "the target matrix A" in compiled[4].source

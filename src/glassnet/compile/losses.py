@@ -16,35 +16,34 @@ from glassnet.nn import functional as F
 from glassnet.nn.loss import CrossEntropyLoss
 
 
-def plain_cross_entropy(loss_fn, output: np.ndarray, target: np.ndarray) -> str | None:
-    """'mean' or 'sum' if ``loss_fn`` is cross-entropy of (N, C) logits and (N,) integer
-    labels with no class weights or label smoothing (the case written out), else None."""
+def plain_cross_entropy(loss_fn, output: np.ndarray, target: np.ndarray) -> dict | None:
+    """How ``loss_fn`` is written out, if it is cross-entropy of (N, C) logits and (N,)
+    integer labels (reduction 'mean' or 'sum', any class weights and label smoothing):
+    {'reduction', 'weight', 'smoothing'}; None for any other loss."""
     if isinstance(loss_fn, CrossEntropyLoss):
-        if loss_fn.weight is not None or loss_fn.label_smoothing:
-            return None
-        reduction = loss_fn.reduction
+        reduction, smoothing = loss_fn.reduction, loss_fn.label_smoothing
+        weight = loss_fn.weight
     elif loss_fn is F.cross_entropy:
-        reduction = "mean"
+        reduction, smoothing, weight = "mean", 0.0, None
     else:
         return None
     plain = output.ndim == 2 and target.shape == output.shape[:1] and target.dtype.kind in "iu"
-    return reduction if plain and reduction in ("mean", "sum") else None
+    if not plain or reduction not in ("mean", "sum"):
+        return None
+    if weight is not None:
+        weight = weight.data if hasattr(weight, "data") else np.asarray(weight)
+    return {"reduction": reduction, "weight": weight, "smoothing": float(smoothing)}
 
 
-def emit_cross_entropy(e: Emitter, z: Var, y: Var, reduction: str) -> tuple[str, Var]:
+def emit_cross_entropy(e: Emitter, z: Var, y: Var, how: dict) -> tuple[str, Var]:
     """The fused log-softmax and negative log-likelihood, forward then backward: returns
     the name of the loss (a 0-d array) and the gradient of the logits."""
+    if how["weight"] is not None or how["smoothing"]:
+        return _weighted_cross_entropy(e, z, y, how)
+    reduction = how["reduction"]
     n, _ = z.shape
     rows = e.bind(np.arange(n), "rows", exact=True)
-    log_p = e.new(z.shape, z.dtype, "log_p", numbered=False)
-    p = e.new(z.shape, z.dtype, "p", numbered=False)
-    row_max = e.new((n, 1), z.dtype, "row_max", numbered=False)
-    e.line(f"np.max({z}, axis=1, keepdims=True, out={row_max})")
-    e.line(f"np.subtract({z}, {row_max}, out={log_p})  # shift: every exponent <= 0")
-    e.line(f"np.exp({log_p}, out={p})")
-    e.line(f"np.sum({p}, axis=1, keepdims=True, out={row_max})")
-    e.line(f"np.log({row_max}, out={row_max})")
-    e.line(f"np.subtract({log_p}, {row_max}, out={log_p})  # z - logsumexp(z): no log(softmax)")
+    log_p, p = _log_softmax(e, z)
     total = f"-{log_p}[{rows}, {y}].sum()"
     if reduction == "mean":
         count = e.bind(np.asarray(n, dtype=z.dtype), "batch_size", exact=True)
@@ -63,6 +62,59 @@ def emit_cross_entropy(e: Emitter, z: Var, y: Var, reduction: str) -> tuple[str,
             np.ones((), dtype=z.dtype) / np.asarray(n, dtype=z.dtype), "one_over_n", exact=True
         )
         e.line(f"np.multiply({p}, {scale}, out={p})  # the mean's 1 / N")
+    return "loss", Var(p.name, p.shape, p.dtype, owned=True)
+
+
+def _log_softmax(e: Emitter, z: Var) -> Var:
+    """log_p = z - logsumexp(z) along the classes, the max subtracted first."""
+    n, _ = z.shape
+    log_p = e.new(z.shape, z.dtype, "log_p", numbered=False)
+    p = e.new(z.shape, z.dtype, "p", numbered=False)
+    row_max = e.new((n, 1), z.dtype, "row_max", numbered=False)
+    e.line(f"np.max({z}, axis=1, keepdims=True, out={row_max})")
+    e.line(f"np.subtract({z}, {row_max}, out={log_p})  # shift: every exponent <= 0")
+    e.line(f"np.exp({log_p}, out={p})")
+    e.line(f"np.sum({p}, axis=1, keepdims=True, out={row_max})")
+    e.line(f"np.log({row_max}, out={row_max})")
+    e.line(f"np.subtract({log_p}, {row_max}, out={log_p})  # z - logsumexp(z): no log(softmax)")
+    return log_p, p
+
+
+def _weighted_cross_entropy(e: Emitter, z: Var, y: Var, how: dict) -> tuple[str, Var]:
+    """Cross-entropy with class weights w and label smoothing eps, as F.cross_entropy
+    computes it: the target matrix A (1 - eps) w_y at each row's label plus eps w / C
+    everywhere, the loss -sum_c A_c log p_c per row, the gradient p sum_c A_c - A."""
+    n, classes = z.shape
+    eps, dtype = how["smoothing"], z.dtype
+    w = how["weight"]
+    w = np.ones(classes, dtype=dtype) if w is None else np.asarray(w).astype(dtype)
+    rows = e.bind(np.arange(n), "rows", exact=True)
+    weights = e.bind(w, "class_weight", exact=True)
+    a = e.new(z.shape, dtype, "target", numbered=False)
+    e.comment(f"the target matrix A: (1 - {eps}) w at the label, {eps} w / {classes} everywhere")
+    e.line(f"{a}.fill(0)")
+    e.line(f"{a}[{rows}, {y}] = (1 - {eps!r}) * {weights}[{y}]")
+    if eps:
+        smooth = e.bind((eps / classes) * w, "smoothing", exact=True)
+        e.line(f"np.add({a}, {smooth}, out={a})")
+    log_p, p = _log_softmax(e, z)
+    e.line(f"total = -({a} * np.where({a} == 0, 0, {log_p})).sum(axis=1).sum()")
+    if how["reduction"] == "mean":
+        e.line(f"denominator = np.asarray(float({weights}[{y}].sum()), dtype=np.{dtype})")
+        e.line("loss = total / denominator")
+    else:
+        e.line("loss = total")
+    e.line("if not np.isfinite(loss):")
+    e.line("    return None  # the eager step says what went wrong (a NaN in the logits)")
+    e.blank()
+    e.comment("---- backward")
+    e.comment("cross_entropy: dL/dz = p sum(A) - A, over the mean's denominator")
+    e.comment("(docs/cross_entropy.md: p - onehot(y) when A is one-hot)")
+    e.line(f"np.exp({log_p}, out={p})  # p = softmax(z)")
+    e.line(f"np.multiply({p}, {a}.sum(axis=1, keepdims=True), out={p})")
+    e.line(f"np.subtract({p}, {a}, out={p})")
+    if how["reduction"] == "mean":
+        e.line(f"np.multiply({p}, np.ones((), dtype=np.{dtype}) / denominator, out={p})")
     return "loss", Var(p.name, p.shape, p.dtype, owned=True)
 
 

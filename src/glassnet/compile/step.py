@@ -102,7 +102,7 @@ def build(
     e.blank()
     reduction = losses.plain_cross_entropy(loss_fn, traced.output.data, y)
     e.comment(f"---- loss: {_loss_name(loss_fn)}")
-    if reduction:
+    if reduction is not None:
         loss_name, g_out = losses.emit_cross_entropy(e, output, y_var, reduction)
     else:
         loss_name, g_out = losses.emit_eager_loss(e, loss_fn, output, y_var)
@@ -180,7 +180,7 @@ def build(
         for _, t in names.values()
         if any(t is p for g in optimizer.param_groups for p in g["params"])
     ]
-    classes = traced.output.shape[1] if reduction else None
+    classes = traced.output.shape[1] if reduction is not None else None
     built = Built(source, fn, params, param_grads, classes)
     built.output = Tensor._make(e.arrays[output.name]) if output.name in e.arrays else None
     return built
