@@ -209,18 +209,58 @@ def test_dropout_draws_what_eager_dropout_draws(dtype: str) -> None:
     assert "random(out=" in compiled[4].source
 
 
-@pytest.mark.parametrize("layer", ["batchnorm"])
-def test_what_cannot_be_compiled_yet_runs_eagerly_and_says_why(layer: str) -> None:
+@pytest.mark.parametrize("momentum", [0.1, None])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_batchnorm_running_statistics_follow_as_in_eager(momentum, dtype: str) -> None:
+    """BatchNorm in training mode: the batch normalises, the running statistics (and
+    num_batches_tracked, and momentum=None's cumulative average) are updated as in eager;
+    then eval mode normalises with them."""
+
     def make(dtype="float32"):
         gn.manual_seed(0)
-        middle = nn.BatchNorm1d(16)
-        return nn.Sequential(nn.Linear(12, 16), middle, nn.ReLU(), nn.Linear(16, 4))
+        model = nn.Sequential(
+            nn.Linear(12, 16), nn.BatchNorm1d(16, momentum=momentum), nn.ReLU(),
+            nn.Linear(16, 4),
+        )  # fmt: skip
+        return model.double() if dtype == "float64" else model
 
-    eager = _train(make, OPTIMIZERS["sgd-momentum"], False)
-    with pytest.warns(UserWarning, match="runs eagerly"):
-        compiled = _train(make, OPTIMIZERS["sgd-momentum"], True)
+    eager = _train(make, OPTIMIZERS["sgd-momentum"], False, dtype)
+    compiled = _train(make, OPTIMIZERS["sgd-momentum"], True, dtype)
+    _assert_same(eager, compiled, dtype)
+    assert "def train_step" in compiled[4].source
+    for (name, a), b in zip(compiled[2].named_buffers(), eager[2].buffers()):
+        _close(a.data, b.data, dtype) if a.data.dtype.kind == "f" else None
+        assert a.data.dtype.kind == "f" or (a.data == b.data).all(), name
+    x = gn.tensor(_data(dtype)[0][0])
+    compiled[2].eval()
+    eager[2].eval()
+    predict = gn.compile(compiled[2])
+    predict(x)
+    _close(predict(x).data, eager[2](x).data, dtype)
+    assert "def forward(x)" in predict.source
+
+
+class _Hidden(nn.Module):
+    """State changed outside glassnet's ops: a step that stays eager and says why."""
+
+    def __init__(self, dtype: str = "float32") -> None:
+        super().__init__()
+        gn.manual_seed(0)
+        self.fc = nn.Linear(12, 4)
+        self.register_buffer("calls", gn.zeros(1))
+
+    def forward(self, x):
+        self.calls.data += 1  # not an op: compiled code could not replay it
+        return self.fc(x)
+
+
+def test_what_cannot_be_compiled_runs_eagerly_and_says_why() -> None:
+    eager = _train(_Hidden, OPTIMIZERS["sgd-momentum"], False)
+    with pytest.warns(UserWarning, match="runs eagerly.*changed the buffer 'calls'"):
+        compiled = _train(_Hidden, OPTIMIZERS["sgd-momentum"], True)
     _assert_same(eager, compiled, "float32")
     assert compiled[4].source.startswith("# eager:")
+    assert compiled[2].calls.data[0] == STEPS  # every step ran, eagerly
 
 
 def test_bad_labels_get_the_eager_error() -> None:
@@ -424,3 +464,40 @@ def test_cross_entropy_with_smoothing_and_class_weights(loss) -> None:
     compiled = _train(_mlp, OPTIMIZERS["adam"], True, loss_fn=loss)
     _assert_same(eager, compiled, "float32")
     assert "the target matrix A" in compiled[4].source
+
+
+class _Tempered(nn.Module):
+    """A number kept on the module and changed between steps (a temperature annealed
+    during training): the generated code has it written in, so each change retraces."""
+
+    def __init__(self, dtype: str = "float32") -> None:
+        super().__init__()
+        gn.manual_seed(0)
+        self.fc = nn.Linear(12, 4)
+        self.temperature = 2.0
+
+    def forward(self, x):
+        return self.fc(x) / self.temperature
+
+
+def test_a_number_changed_on_a_module_is_followed() -> None:
+    runs = []
+    for compiled in (False, True):
+        model = _Tempered()
+        opt = gn.optim.SGD(model.parameters(), lr=0.1)
+        step = gn.compile(model, nn.CrossEntropyLoss(), opt) if compiled else None
+        xs, ys = _data()
+        losses = []
+        for i in range(30):
+            model.temperature = 2.0 - i / 20  # annealed every step
+            x, y = gn.tensor(xs[i % 10]), gn.tensor(ys[i % 10])
+            if compiled:
+                losses.append(step(x, y).item())
+            else:
+                opt.zero_grad()
+                loss = nn.functional.cross_entropy(model(x), y)
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        runs.append((losses, [p.data.copy() for p in model.parameters()]))
+    _assert_same(runs[0], runs[1], "float32")

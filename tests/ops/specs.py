@@ -391,6 +391,16 @@ def _torch_f(name, **kw):
 
 
 spec("relu", gn.relu, lambda x: np.where(x > 0, x, 0.0), [(3, 4)], _torch_f("relu"))
+# BatchNorm's running-statistics step: the identity on x (the update is tested in
+# tests/nn against torch.nn.BatchNorm1d/2d's running_mean and running_var)
+spec(
+    "running_stats",
+    lambda x: gn.ops.norm.RunningStats.apply(
+        x, gn.zeros(4, dtype=gn.float64), gn.ones(4, dtype=gn.float64), None, (0,), 0.1, False
+    ),
+    lambda x: x,
+    [(3, 4)],
+)
 # dropout with a fixed generator, so every call draws the same mask: by hand, the mask is
 # the same uniform draws kept where >= p, scaled by 1 / (1 - p) (PyTorch draws otherwise)
 spec(

@@ -440,14 +440,19 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
-# Tensors of zeros a module makes afresh on every call (a recurrent layer's initial state
-# when none is given): values fixed by their shape, so gn.compile may make them once
-# instead of refusing a forward pass that reads a tensor made outside the ops.
-zero_states: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> tensor
+# Tensors whose values are fixed by the code that makes them (a recurrent layer's zero
+# initial state, a number written in an expression): gn.compile may make them once,
+# where a tensor made some other way outside the ops would stop it compiling.
+constants: weakref.WeakValueDictionary = weakref.WeakValueDictionary()  # id -> tensor
+
+
+def constant(array: np.ndarray) -> Tensor:
+    """A tensor of ``array`` that the code making it makes the same every time."""
+    t = Tensor._make(array)
+    constants[id(t)] = t
+    return t
 
 
 def zeros_state(shape: tuple[int, ...], dtype: Any) -> Tensor:
     """A new tensor of zeros that a module uses as a fixed starting value."""
-    t = Tensor._make(np.zeros(shape, dtype=dtype))
-    zero_states[id(t)] = t
-    return t
+    return constant(np.zeros(shape, dtype=dtype))

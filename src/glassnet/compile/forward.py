@@ -21,7 +21,15 @@ from glassnet.autograd.anomaly import _anomaly
 from glassnet.autograd.grad_mode import no_grad
 from glassnet.autograd.tensor import Tensor
 from glassnet.compile.emit import Emitter, Var
-from glassnet.compile.step import Built, _plain, bind_model, emit_forward, load, module_text
+from glassnet.compile.step import (
+    Built,
+    _plain,
+    bind_model,
+    emit_forward,
+    load,
+    module_numbers,
+    module_text,
+)
 from glassnet.compile.trace import Traced, trace_forward, unsupported
 
 
@@ -64,7 +72,7 @@ class CompiledForward:
 
     def __call__(self, x: Any) -> Tensor:
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
-        key = (xa.shape, xa.dtype, tuple(m.training for m in self._modules))
+        key = (xa.shape, xa.dtype, module_numbers(self._modules))
         built = self._cache.get(key)
         if built is None or (isinstance(built, Built) and not built.bound()):
             return self._trace(xa, key)

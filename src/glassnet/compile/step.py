@@ -186,6 +186,19 @@ def build(
     return built
 
 
+def module_numbers(modules: list) -> tuple:
+    """Every number the modules keep as attributes (``training``, a dropout's p, a
+    temperature annealed between steps): the generated code has them written in, so a
+    change means a new trace. Numbers read from elsewhere (a global, a closure) are not
+    watched: keep what changes during training on a module."""
+    return tuple(
+        (i, k, v)
+        for i, m in enumerate(modules)
+        for k, v in vars(m).items()
+        if type(v) in (bool, int, float)
+    )
+
+
 def _update(e: Emitter, optimizer, param, p: Var, gp: Var, group: int) -> None:
     e.comment(f"{_plain(type(optimizer).__name__)} update of {p.name}, after its gradient")
     updates.emit_update(e, optimizer, param, p, gp, group, optimizer.param_groups[group])
@@ -413,7 +426,7 @@ class CompiledStep:
     def __call__(self, x: Any, y: Any) -> Tensor:
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
         ya = y.data if isinstance(y, Tensor) else np.asarray(y)
-        key = (xa.shape, xa.dtype, ya.shape, ya.dtype, tuple(m.training for m in self._modules))
+        key = (xa.shape, xa.dtype, ya.shape, ya.dtype, module_numbers(self._modules))
         key += updates.structure(self.optimizer)
         built = self._cache.get(key)
         if built is None or (isinstance(built, Built) and not built.bound()):

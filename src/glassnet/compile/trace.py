@@ -21,7 +21,7 @@ from glassnet import random as gn_random
 from glassnet.autograd import function
 from glassnet.autograd.anomaly import _anomaly
 from glassnet.autograd.grad_mode import no_grad
-from glassnet.autograd.tensor import Tensor, zero_states
+from glassnet.autograd.tensor import Tensor, constants
 from glassnet.nn.utils import clip_grad_norm_
 
 
@@ -112,15 +112,19 @@ def _record(model, x: Tensor) -> Traced:
     finally:
         function.tracers.remove(tracer)
     drew = generators != _generator_states(model)
+    written = {  # buffers an op changes as part of its work (BatchNorm's running statistics)
+        id(c.args[i]) for c in calls for i in getattr(c.function, "writes", ()) if i < len(c.args)
+    }
     changed = [
-        name for name, b in model.named_buffers() if not np.array_equal(buffers[name], b.data)
+        name
+        for name, b in model.named_buffers()
+        if not np.array_equal(buffers[name], b.data) and id(b) not in written
     ]
     traced = Traced(calls, output, None)
     traced.input = x
     if changed:
         traced.why_not = (
-            f"the forward pass changed the buffer {changed[0]!r} outside glassnet's ops "
-            "(BatchNorm's running statistics are not compiled yet)"
+            f"the forward pass changed the buffer {changed[0]!r} outside glassnet's ops"
         )
     elif drew and not any(getattr(c.function, "random", False) for c in calls):
         traced.why_not = "the forward pass drew random numbers outside glassnet's ops"
@@ -142,8 +146,9 @@ def _generator_states(model) -> list:
 
 
 def _check_inputs(traced: Traced, model, x: Tensor) -> str:
-    """'' if every tensor an op read is known (see the module docstring), else why not. A module's
-    zero starting state (``zeros_state``) is known too: its values are fixed by its shape."""
+    """'' if every tensor an op read is known (see the module docstring), else why not. A tensor the
+    code makes the same each time (``constant``: a zero starting state, a number in an
+    expression) is known too."""
     known = {id(x)} | {id(p) for p in model.parameters()} | {id(b) for b in model.buffers()}
     own = {}
     for module in model.modules():
@@ -153,7 +158,7 @@ def _check_inputs(traced: Traced, model, x: Tensor) -> str:
     for call in traced.calls:
         for a in (*call.args, *call.kwargs.values()):
             if isinstance(a, Tensor) and id(a) not in known:
-                if id(a) in own or (zero_states.get(id(a)) is a and not a.requires_grad):
+                if id(a) in own or (constants.get(id(a)) is a and not a.requires_grad):
                     traced.constants[id(a)] = a  # kept as it is: no op writes its input
                 else:
                     return (

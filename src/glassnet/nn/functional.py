@@ -12,7 +12,6 @@ from typing import Any
 
 import numpy as np
 
-from glassnet.autograd.grad_mode import no_grad
 from glassnet.autograd.tensor import Tensor
 from glassnet.ops.activation import (
     elu,
@@ -30,6 +29,7 @@ from glassnet.ops.attention import scaled_dot_product_attention
 from glassnet.ops.conv import conv1d, conv2d
 from glassnet.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from glassnet.ops.dropout import dropout_op
+from glassnet.ops.elementwise import sqrt
 from glassnet.ops.embedding import embedding
 from glassnet.ops.linalg import linear
 from glassnet.ops.loss import (
@@ -43,7 +43,7 @@ from glassnet.ops.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from glassnet.ops.norm import Normalize
+from glassnet.ops.norm import Normalize, RunningStats
 from glassnet.ops.pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -209,6 +209,24 @@ def batch_norm(
     (n / (n - 1)) for ``running_var``, as PyTorch does. In evaluation the running
     statistics normalise, so one sample's output does not depend on the rest of its batch.
     """
+    return batch_norm_counted(
+        input, running_mean, running_var, weight, bias, training, momentum, eps
+    )
+
+
+def batch_norm_counted(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None,
+    bias: Tensor | None,
+    training: bool,
+    momentum: float | None,
+    eps: float,
+    count: Tensor | None = None,
+) -> Tensor:
+    """``batch_norm``, also advancing ``count`` (a module's num_batches_tracked) when it
+    updates the running statistics; momentum None averages all batches (1 / count)."""
     if input.ndim < 2:
         raise ValueError(
             f"batch_norm: expects input (N, C, *), e.g. (N, C) or (N, C, H, W), got {input.shape}"
@@ -223,20 +241,16 @@ def batch_norm(
                 f"batch_norm: expected more than 1 value per channel when training, got input "
                 f"of shape {input.shape}; use a batch of 2 or more, or call model.eval()"
             )
+        x = input
         if running_mean is not None and running_var is not None:
-            with no_grad():
-                mean = input.data.mean(axis=axes)
-                var = input.data.var(axis=axes) * (n / (n - 1))
-                running_mean.data *= 1 - momentum
-                running_mean.data += momentum * mean.astype(running_mean.dtype)
-                running_var.data *= 1 - momentum
-                running_var.data += momentum * var.astype(running_var.dtype)
-        y = Normalize.apply(input, axes, eps)
-    else:
-        scale = 1 / np.sqrt(running_var.data + np.asarray(eps, dtype=running_var.dtype))
-        y = (input - Tensor._make(running_mean.data.reshape(view))) * Tensor._make(
-            scale.reshape(view)
-        )
+            cumulative = momentum is None
+            x = RunningStats.apply(
+                x, running_mean, running_var, count, axes, momentum or 0.0, cumulative
+            )
+        y = Normalize.apply(x, axes, eps)
+    else:  # as ops on the buffers (no graph: they need no gradient), so gn.compile sees them
+        scale = 1 / sqrt(running_var + eps)  # eps a plain number: the buffer's dtype stays
+        y = (input - running_mean.reshape(view)) * scale.reshape(view)
     return _per_channel_affine(y, weight, bias)
 
 

@@ -122,21 +122,19 @@ class _BatchNorm(Module):
         self._check_input(x)
         like = self.weight if self.weight is not None else self.running_mean
         _check_dtype(f"{type(self).__name__}({self.num_features})", x, like)
-        momentum = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
-            if self.momentum is None:  # cumulative moving average
-                momentum = 1.0 / float(self.num_batches_tracked.data)
         use_batch_stats = self.training or not self.track_running_stats
-        return F.batch_norm(
+        tracked = self.track_running_stats
+        return F.batch_norm_counted(
             x,
-            self.running_mean if self.track_running_stats else None,
-            self.running_var if self.track_running_stats else None,
+            self.running_mean if tracked else None,
+            self.running_var if tracked else None,
             self.weight,
             self.bias,
-            training=use_batch_stats,
-            momentum=momentum,
-            eps=self.eps,
+            use_batch_stats,
+            self.momentum,  # None: the cumulative moving average, 1 / num_batches_tracked
+            self.eps,
+            # advanced with the running statistics (training), inside the op
+            self.num_batches_tracked if tracked and self.training else None,
         )
 
     def extra_repr(self) -> str:

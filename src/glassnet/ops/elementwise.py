@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd.function import Function
-from glassnet.autograd.tensor import Tensor
+from glassnet.autograd.tensor import Tensor, constant
 from glassnet.ops.promotion import DEFAULT_FLOAT, result_type
 
 
@@ -424,7 +424,7 @@ def promote(*operands: Any) -> list[Tensor | None]:
         elif isinstance(value, Tensor):
             out.append(cast(value, dtype))
         elif isinstance(value, (bool, int, float, np.bool_, np.integer, np.floating)):
-            out.append(Tensor._make(np.asarray(value, dtype=dtype)))
+            out.append(constant(np.asarray(value, dtype=dtype)))
         else:
             out.append(cast(Tensor(value), dtype))
     return out

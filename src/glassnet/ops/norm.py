@@ -8,6 +8,66 @@ import numpy as np
 from glassnet.autograd.function import Function
 
 
+class RunningStats(Function):
+    """Training BatchNorm's side step: y = x, while the running statistics follow the
+    batch's: running = (1 - momentum) running + momentum * batch (the unbiased variance,
+    n / (n - 1), for running_var, as PyTorch). With a ``count`` (num_batches_tracked) it is
+    advanced by one, and ``cumulative`` (momentum=None) makes momentum 1 / count: the
+    plain mean of every batch so far.
+
+    The identity's backward: grad_x = grad_y. The statistics are buffers, written in place
+    here (inside the op, so that gn.compile replays the update as well: ``writes`` names
+    the arguments it changes).
+    """
+
+    writes = (1, 2, 3)
+
+    @staticmethod
+    def forward(ctx, x, running_mean, running_var, count, axes, momentum, cumulative):
+        if count is not None:
+            count += 1
+            if cumulative:
+                momentum = 1.0 / float(count)
+        n = x.size // x.shape[1]
+        mean = x.mean(axis=axes)
+        var = x.var(axis=axes) * (n / (n - 1))
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean.astype(running_mean.dtype)
+        running_var *= 1 - momentum
+        running_var += momentum * var.astype(running_var.dtype)
+        return x.view()
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        return grad_y, None, None, None, None, None, None
+
+    @staticmethod
+    def emit(e, needs, x, running_mean, running_var, count, axes, momentum, cumulative):
+        """gn.compile: the same update, in place, each step; y is x itself."""
+        n = int(np.prod(x.shape)) // x.shape[1]
+        step = "momentum"
+        if count is not None:
+            e.line(f"np.add({count}, 1, out={count})  # num_batches_tracked")
+        if cumulative:
+            e.line(f"momentum = 1.0 / float({count})  # momentum=None: the mean of all batches")
+        else:
+            e.line(f"momentum = {momentum!r}")
+        e.line(f"np.multiply({running_mean}, 1 - {step}, out={running_mean})")
+        mean = f"{x}.mean(axis={axes}).astype(np.{running_mean.dtype})"
+        e.line(f"np.add({running_mean}, {step} * {mean}, out={running_mean})")
+        e.line(f"np.multiply({running_var}, 1 - {step}, out={running_var})")
+        e.line(
+            f"np.add({running_var}, {step} * ({x}.var(axis={axes}) * {n / (n - 1)!r})"
+            f".astype(np.{running_var.dtype}), out={running_var})  # unbiased"
+        )
+
+        def backward(g):
+            passed = type(g)(g.name, g.shape, g.dtype, owned=False)  # g itself, not owned
+            return passed, None, None, None, None, None, None
+
+        return x, backward
+
+
 class Normalize(Function):
     """x_hat = (x - mu) / sigma, with mu the mean and sigma = sqrt(var + eps) over ``axes``
     (var biased: divided by n).

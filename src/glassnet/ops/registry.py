@@ -182,6 +182,14 @@ _op(
 )
 _op("normalize", norm.Normalize, lambda x: norm.Normalize.apply(x, (1,), 1e-5), (3, 4))
 _op(
+    "running_stats",
+    norm.RunningStats,
+    lambda x: norm.RunningStats.apply(
+        x, Tensor(np.zeros(4)), Tensor(np.ones(4)), None, (0,), 0.1, False
+    ),
+    (3, 4),
+)
+_op(
     "embedding",
     embedding.EmbeddingLookup,
     lambda w: embedding.embedding(np.array([1, 3, 1]), w),
