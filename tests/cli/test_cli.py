@@ -529,3 +529,14 @@ def test_train_compile_reaches_the_same_accuracy(digits_run, tmp_path) -> None:
     again = next(x for x in result.stdout.splitlines() if x.startswith("test accuracy"))
     assert again.split(",")[0] == line.split(",")[0]
     assert "runs eagerly" not in result.stderr  # the default digits MLP compiles
+
+
+def test_compile_shows_the_step_of_a_run_and_of_the_default_model(digits_run) -> None:
+    out, _ = digits_run
+    summary = glassnet("compile", str(out)).stdout
+    assert "training step of Sequential at batch 32" in summary and "Linear x3" in summary
+    shown = glassnet("compile", str(out), "--show", "--batch", "8").stdout
+    assert "def train_step(x, y):" in shown and "Input x (8, " in shown
+    compile(shown, "<shown>", "exec")  # the printed text is Python
+    forward = glassnet("compile", "--forward", "--show").stdout
+    assert "def forward(x):" in forward and "Dropout" not in forward  # eval mode: none

@@ -1,11 +1,20 @@
-"""The ``glassnet`` command: ``glassnet train | evaluate | predict | explain | gradcheck``."""
+"""The ``glassnet`` command: ``glassnet train | evaluate | predict | export | compile |
+explain | gradcheck``."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
 
-from glassnet.cli import common, evaluate_cmd, export_cmd, inspect_cmds, predict_cmd, train_cmd
+from glassnet.cli import (
+    common,
+    compile_cmd,
+    evaluate_cmd,
+    export_cmd,
+    inspect_cmds,
+    predict_cmd,
+    train_cmd,
+)
 
 
 def build_parser() -> common.Parser:
@@ -19,7 +28,7 @@ def build_parser() -> common.Parser:
     )
     parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=common.Parser)
-    for module in (train_cmd, evaluate_cmd, predict_cmd, export_cmd):
+    for module in (train_cmd, evaluate_cmd, predict_cmd, export_cmd, compile_cmd):
         module.add_parser(sub)
     inspect_cmds.add_parsers(sub)
     parser.subcommands = sub.choices

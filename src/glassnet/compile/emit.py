@@ -162,7 +162,9 @@ class Emitter:
         any other object (a 0-d array) bound as a constant."""
         if isinstance(value, Var):
             return value.name
-        if isinstance(value, (bool, int, float)) and not isinstance(value, np.generic):
+        if value is None or (
+            isinstance(value, (bool, int, float)) and not isinstance(value, np.generic)
+        ):
             return repr(value)
         return self.bind(value, "constant")
 
