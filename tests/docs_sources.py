@@ -9,6 +9,9 @@ between two markers::
     ```
     <!-- end source -->
 
+Code that glassnet generates is quoted the same way, between ``<!-- generated: f -->``
+and ``<!-- end generated -->``, from what the function ``f`` returns.
+
 ``python tests/docs_sources.py`` rewrites every quote from the current code; the test
 ``test_quoted_sources_are_current`` fails when a quote has drifted.
 """
@@ -36,8 +39,22 @@ def source_of(dotted: str) -> str:
     return textwrap.dedent(inspect.getsource(getattr(importlib.import_module(module), name)))
 
 
+GENERATED = re.compile(
+    r"(<!-- generated: ([\w.]+) -->\n)```py\n.*?```\n(<!-- end generated -->)", re.DOTALL
+)
+
+
+def generated_by(dotted: str) -> str:
+    """What the function ``dotted`` returns: code glassnet writes (a compiled step)."""
+    module, _, name = dotted.rpartition(".")
+    return getattr(importlib.import_module(module), name)()
+
+
 def render(text: str) -> str:
-    return QUOTE.sub(lambda m: f"{m.group(1)}```py\n{source_of(m.group(2))}```\n{m.group(3)}", text)
+    text = QUOTE.sub(lambda m: f"{m.group(1)}```py\n{source_of(m.group(2))}```\n{m.group(3)}", text)
+    return GENERATED.sub(
+        lambda m: f"{m.group(1)}```py\n{generated_by(m.group(2))}```\n{m.group(3)}", text
+    )
 
 
 def pages() -> list[Path]:
@@ -46,5 +63,6 @@ def pages() -> list[Path]:
 
 if __name__ == "__main__":
     sys.path.insert(0, str(ROOT / "src"))
+    sys.path.insert(0, str(ROOT))
     for page in pages():
         page.write_text(render(page.read_text(encoding="utf-8")), encoding="utf-8")

@@ -82,10 +82,8 @@ def emit_fused_sgd(e, optimizer, param, p: Var, product: tuple, i: int, group) -
     sign = "-" if group["maximize"] else ""
     if group["momentum"]:
         buf = e.array(optimizer.state[param]["momentum_buffer"], f"momentum_{p.name}", exact=True)
-        e.line(
-            f"{gemm}({sign}(1 - dampening_{i}), {a}, {b_}, momentum_{i}, {buf}{t})"
-            f"  # b = momentum b + g, {note} added in"
-        )
+        e.comment(f"b = momentum b + grad_W, the product {note} added in (never stored)")
+        e.line(f"{gemm}({sign}(1 - dampening_{i}), {a}, {b_}, momentum_{i}, {buf}{t})")
         if group["weight_decay"]:
             e.line(f"{axpy}((1 - dampening_{i}) * weight_decay_{i}, {p}, {buf})  # + wd theta")
         e.line(f"{axpy}(-lr_{i}, {buf}, {p})  # theta = theta - lr b")
