@@ -181,14 +181,40 @@ class GlassnetCompiled(Glassnet):
 
     def __init__(self, task: str, batch: int, count: int = 16, model: str = "mlp") -> None:
         super().__init__(task, batch, count, model)
-        if task != "infer":
+        if task == "infer":
+            self.compiled = self.gn.compile(self.model)  # the forward pass alone
+        else:
             self.compiled = self.gn.compile(self.model, self.loss_fn, self.optimizer)
 
     def step(self, i: int) -> None:
         if self.task == "infer":
-            super().step(i)
+            self.compiled(self.x[i])
             return
         self.compiled(self.xs[i], self.ys[i])
+
+
+class GlassnetExported(Glassnet):
+    """The file ``glassnet export --format numpy`` writes (NumPy only), imported and run:
+    inference only."""
+
+    def __init__(self, task: str, batch: int, count: int = 16, model: str = "mlp") -> None:
+        if task != "infer":
+            raise ValueError("the exported file is a forward pass: inference only")
+        super().__init__(task, batch, count, model)
+        import importlib.util
+        import tempfile
+
+        from glassnet.compile import export_numpy
+
+        self.folder = tempfile.mkdtemp()
+        path = export_numpy(self.model, MODELS[model].input_shape, self.folder)
+        spec = importlib.util.spec_from_file_location("exported_model", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)  # the file this benchmark has just written
+        self.forward = module.load(f"{self.folder}/weights.npz")
+
+    def step(self, i: int) -> None:
+        self.forward(self.x[i])
 
 
 class Torch(Workload):
@@ -224,10 +250,14 @@ class Torch(Workload):
 
 
 class NumpyFused(Workload):
-    """What NumPy can do when a person writes the whole step by hand: in-place updates,
-    no graph, no checks, the softmax and cross-entropy gradient fused, and each layer
-    updated right after its gradients (its weights are still in cache, and its input
-    gradient, the only later reader of the old weights, is taken first)."""
+    """The best step a person can write by hand in NumPy for this MLP, as the reference of
+    what is possible: no graph, no checks, every array made once; the softmax and
+    cross-entropy gradient fused; the weights kept transposed ((in, out) in memory, so
+    the forward reads W^T as stored); each layer updated right after its gradients, with
+    the weight gradient's product added straight into the momentum buffer by one BLAS
+    ``gemm`` (beta = momentum) and the step by one ``axpy`` (BLAS's vector routines on
+    NumPy's own OpenBLAS: ``glassnet/_blas.py``, a thin ctypes wrapper). Inference is the
+    plain forward, allocating as NumPy code usually does."""
 
     def __init__(self, task: str, batch: int, count: int = 16, model: str = "mlp") -> None:
         if model != "mlp":
@@ -235,12 +265,20 @@ class NumpyFused(Workload):
         super().__init__(task, batch, count)
         if task == "train-adam":
             raise ValueError("the hand-fused NumPy loop is written for SGD only")
+        from glassnet import _blas  # also sets glibc's malloc as glassnet's import does
+
+        self.blas = _blas
         self.w = [w.copy() for w, _ in initial_weights()]
         self.b = [b.copy() for _, b in initial_weights()]
-        self.vw = [np.zeros_like(w) for w in self.w]
+        self.wt = [np.ascontiguousarray(w.T) for w in self.w]  # W^T, (in, out)
+        self.vt = [np.zeros_like(w) for w in self.wt]  # momentum of W^T
         self.vb = [np.zeros_like(b) for b in self.b]
+        self.h = [np.empty((batch, w.shape[1]), np.float32) for w in self.wt]
+        self.d = [np.empty((batch, w.shape[0]), np.float32) for w in self.wt]
+        self.gb = [np.empty_like(b) for b in self.b]
+        self.positive = [np.empty(h.shape, bool) for h in self.h]
         self.rows = np.arange(batch)
-        self.lr, self.momentum = np.float32(0.01), np.float32(0.9)
+        self.lr, self.momentum = 0.01, 0.9
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         w, b = self.w, self.b
@@ -259,28 +297,33 @@ class NumpyFused(Workload):
         if self.task == "infer":
             self.forward(x)
             return
-        h1, h2, z = self.forward(x)
-        z -= z.max(axis=1, keepdims=True)  # softmax, then (p - onehot) / N
+        h, a = self.h, x
+        for k in range(3):
+            np.matmul(a, self.wt[k], out=h[k])
+            np.add(h[k], self.b[k], out=h[k])
+            if k < 2:
+                np.maximum(h[k], 0, out=h[k])
+            a = h[k]
+        z = h[2]  # softmax, then (p - onehot) / N, in place
+        z -= z.max(axis=1, keepdims=True)
         np.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True)
         z[self.rows, y] -= 1
-        z /= self.batch
-        d = z @ self.w[2]
-        self.update(2, z.T @ h2, z.sum(axis=0))
-        d *= h2 > 0
-        gw, gb = d.T @ h1, d.sum(axis=0)
-        d = d @ self.w[1]
-        self.update(1, gw, gb)
-        d *= h1 > 0
-        self.update(0, d.T @ x, d.sum(axis=0))
-
-    def update(self, layer: int, gw: np.ndarray, gb: np.ndarray) -> None:
-        """Momentum SGD on one layer's weight and bias, in place."""
-        for p, v, g in ((self.w[layer], self.vw[layer], gw), (self.b[layer], self.vb[layer], gb)):
-            v *= self.momentum
-            v += g
-            np.multiply(v, self.lr, out=g)  # g is spent: reuse its memory for lr * v
-            p -= g
+        z *= np.float32(1 / self.batch)
+        g = z
+        for k in (2, 1, 0):
+            inp = h[k - 1] if k else x
+            if k:
+                np.matmul(g, self.wt[k].T, out=self.d[k])  # grad_x = g W, before W moves
+            np.sum(g, axis=0, out=self.gb[k])
+            self.blas.gemm(1.0, inp.T, g, self.momentum, self.vt[k])  # v = m v + x^T g
+            self.blas.axpy(-self.lr, self.vt[k], self.wt[k])
+            self.blas.axpby(1.0, self.gb[k], self.momentum, self.vb[k])
+            self.blas.axpy(-self.lr, self.vb[k], self.b[k])
+            if k:
+                np.greater(h[k - 1], 0, out=self.positive[k - 1])
+                np.multiply(self.d[k], self.positive[k - 1], out=self.d[k])
+                g = self.d[k]
 
 
 class NumpyCNN1d(Workload):
@@ -423,6 +466,7 @@ class Sklearn(Workload):
 FRAMEWORKS = {
     "glassnet": Glassnet,
     "compiled": GlassnetCompiled,
+    "exported": GlassnetExported,
     "torch": Torch,
     "numpy": _numpy,
     "sklearn": Sklearn,

@@ -163,6 +163,12 @@ _op(
     lambda z: loss.cross_entropy(z, _LABELS, label_smoothing=0.1),
     (3, 4),
 )
+_op(
+    "cross_entropy (labels)",
+    loss.LabelCrossEntropy,
+    lambda z: loss.cross_entropy(z, _LABELS),
+    (3, 4),
+)
 _op("nll_loss", loss.NLLLoss, lambda z: loss.nll_loss(z, _LABELS), (3, 4))
 _op(
     "binary_cross_entropy",
