@@ -304,10 +304,11 @@ class NumpyFused(Workload):
             if k < 2:
                 np.maximum(h[k], 0, out=h[k])
             a = h[k]
-        z = h[2]  # softmax, then (p - onehot) / N, in place
+        z = h[2]  # softmax, the loss (as every step reports it), then (p - onehot) / N
         z -= z.max(axis=1, keepdims=True)
         np.exp(z, out=z)
         z /= z.sum(axis=1, keepdims=True)
+        self.loss = -np.log(z[self.rows, y]).mean()
         z[self.rows, y] -= 1
         z *= np.float32(1 / self.batch)
         g = z

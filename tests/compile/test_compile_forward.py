@@ -121,7 +121,10 @@ def test_the_exported_file_runs_in_a_venv_without_glassnet(tmp_path) -> None:
     libs = os.path.join(numpy_root, "numpy.libs")
     if os.path.isdir(libs):
         os.symlink(libs, os.path.join(site, "numpy.libs"))
-    check = subprocess.run([python, "-c", "import glassnet"], capture_output=True, text=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    check = subprocess.run(
+        [python, "-c", "import glassnet"], capture_output=True, text=True, env=env
+    )
     assert check.returncode != 0  # glassnet is not importable there
     x = np.random.default_rng(2).standard_normal((3, 3, 4)).astype(np.float32)
     got = _run_exported(tmp_path / "export", x, python)

@@ -57,6 +57,7 @@ class CompiledForward:
     def __init__(self, model) -> None:
         self.model = model
         self._cache: dict[tuple, Built | str] = {}
+        self._watch: dict[tuple, list] = {}  # key -> the numbers kept on the modules
         self._modules = list(model.modules())
         self._last: Built | str | None = None
 
@@ -72,9 +73,10 @@ class CompiledForward:
 
     def __call__(self, x: Any) -> Tensor:
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
-        key = (xa.shape, xa.dtype, module_numbers(self._modules))
+        key = (xa.shape, xa.dtype, tuple(m.training for m in self._modules))
         built = self._cache.get(key)
-        if built is None or (isinstance(built, Built) and not built.bound()):
+        stale = built is None or (isinstance(built, Built) and not built.bound())
+        if stale or not all(getattr(m, k) == v for m, k, v in self._watch[key]):
             return self._trace(xa, key)
         if isinstance(built, str) or _anomaly.enabled or self._hooked():
             return self._eager(xa)
@@ -90,6 +92,7 @@ class CompiledForward:
             return self.model(Tensor._make(xa))
 
     def _trace(self, xa: np.ndarray, key: tuple) -> Tensor:
+        self._watch[key] = module_numbers(self._modules)
         if unsupported(self.model):
             return self._eager(xa)
         traced = trace_forward(self.model, Tensor._make(xa))

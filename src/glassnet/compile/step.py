@@ -186,17 +186,12 @@ def build(
     return built
 
 
-def module_numbers(modules: list) -> tuple:
-    """Every number the modules keep as attributes (``training``, a dropout's p, a
-    temperature annealed between steps): the generated code has them written in, so a
-    change means a new trace. Numbers read from elsewhere (a global, a closure) are not
+def module_numbers(modules: list) -> list[tuple]:
+    """(module, name, value) of every number the modules keep as attributes (a dropout's
+    p, a temperature annealed between steps): the generated code has them written in, so
+    a change means a new trace. Numbers read from elsewhere (a global, a closure) are not
     watched: keep what changes during training on a module."""
-    return tuple(
-        (i, k, v)
-        for i, m in enumerate(modules)
-        for k, v in vars(m).items()
-        if type(v) in (bool, int, float)
-    )
+    return [(m, k, v) for m in modules for k, v in vars(m).items() if type(v) in (bool, int, float)]
 
 
 def _update(e: Emitter, optimizer, param, p: Var, gp: Var, group: int) -> None:
@@ -410,6 +405,7 @@ class CompiledStep:
         self.on_nonfinite = "eager"
         self.last_output: Tensor | None = None  # the model's output in the last step
         self._cache: dict[tuple, Built | str] = {}
+        self._watch: dict[tuple, tuple] = {}  # key -> (numbers on modules, optimizer set-up)
         self._modules = list(model.modules())
         self._last: Built | str | None = None
 
@@ -426,14 +422,17 @@ class CompiledStep:
     def __call__(self, x: Any, y: Any) -> Tensor:
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
         ya = y.data if isinstance(y, Tensor) else np.asarray(y)
-        key = (xa.shape, xa.dtype, ya.shape, ya.dtype, module_numbers(self._modules))
-        key += updates.structure(self.optimizer)
+        key = (xa.shape, xa.dtype, ya.shape, ya.dtype, tuple(m.training for m in self._modules))
         built = self._cache.get(key)
-        if built is None or (isinstance(built, Built) and not built.bound()):
+        if built is None or not self._still(built, key):
             return self._trace(xa, ya, key)
         if isinstance(built, str) or _anomaly.enabled or self._hooked():
             return self._eager(xa, ya)
-        if built.check is not None and (ya.min() < 0 or ya.max() >= built.check):
+        # labels in [0, C): one pass, a negative label being a huge unsigned one
+        if (
+            built.check is not None
+            and ya.view(np.uint64 if ya.itemsize == 8 else np.uint32).max() >= built.check
+        ):
             return self._eager(xa, ya)  # ignored labels, or an error eager mode explains
         loss = built.fn(xa, ya)
         if loss is None:
@@ -452,6 +451,16 @@ class CompiledStep:
             m._forward_hooks or m._forward_pre_hooks or m._backward_hooks for m in self._modules
         )
 
+    def _still(self, built: Built | str, key: tuple) -> bool:
+        """Is the code still the model's? The same parameter arrays, the same numbers kept
+        on the modules, the same optimizer set-up (else it is traced again)."""
+        if isinstance(built, Built) and not built.bound():
+            return False
+        watched, structure = self._watch[key]
+        return all(getattr(m, k) == v for m, k, v in watched) and structure == (
+            updates.structure(self.optimizer)
+        )
+
     def _eager(self, xa: np.ndarray, ya: np.ndarray) -> Tensor:
         loss, self.last_output = eager_step(
             self.model, self.loss_fn, self.optimizer, Tensor._make(xa), Tensor._make(ya),
@@ -463,6 +472,7 @@ class CompiledStep:
         why = unsupported(self.model, self.optimizer)
         if why:
             return self._eager(xa, ya)
+        self._watch[key] = (module_numbers(self._modules), updates.structure(self.optimizer))
         x, y = Tensor._make(xa), Tensor._make(ya)
         traced = trace_step(self.model, self.loss_fn, self.optimizer, x, y, self.max_grad_norm)
         self.last_output = traced.output
