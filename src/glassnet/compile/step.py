@@ -27,6 +27,7 @@ from glassnet.autograd.tensor import Tensor
 from glassnet.compile import losses, updates
 from glassnet.compile.emit import Emitter, Var
 from glassnet.compile.trace import Traced, eager_step, trace_step, unsupported
+from glassnet.nn.module import changes as module_changes
 from glassnet.ops.linalg import Linear
 
 DOCS = {
@@ -184,6 +185,14 @@ def build(
     built = Built(source, fn, params, param_grads, classes)
     built.output = Tensor._make(e.arrays[output.name]) if output.name in e.arrays else None
     return built
+
+
+def _labels_below(labels: np.ndarray, classes: int) -> bool:
+    """All labels in [0, classes): one pass over 32- and 64-bit integers, a negative label
+    read as unsigned being larger than any class."""
+    if labels.dtype.kind == "i" and labels.itemsize in (4, 8):
+        return bool(labels.view(f"u{labels.itemsize}").max() < classes)
+    return bool(labels.min() >= 0 and labels.max() < classes)
 
 
 def module_numbers(modules: list) -> list[tuple]:
@@ -406,6 +415,8 @@ class CompiledStep:
         self.last_output: Tensor | None = None  # the model's output in the last step
         self._cache: dict[tuple, Built | str] = {}
         self._watch: dict[tuple, tuple] = {}  # key -> (numbers on modules, optimizer set-up)
+        self._watch_structure: dict[int, tuple] = {}  # id(built) -> its optimizer set-up
+        self._fast: tuple | None = None
         self._modules = list(model.modules())
         self._last: Built | str | None = None
 
@@ -422,17 +433,31 @@ class CompiledStep:
     def __call__(self, x: Any, y: Any) -> Tensor:
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
         ya = y.data if isinstance(y, Tensor) else np.asarray(y)
+        state = (xa.shape, xa.dtype, ya.shape, ya.dtype, module_changes[0])
+        fast = self._fast  # the last call's state and code, if nothing changed since
+        if fast is not None and fast[0] == state and self._current(fast[1]):
+            return self._run(fast[1], xa, ya)
+        self._fast = None
         key = (xa.shape, xa.dtype, ya.shape, ya.dtype, tuple(m.training for m in self._modules))
         built = self._cache.get(key)
         if built is None or not self._still(built, key):
             return self._trace(xa, ya, key)
         if isinstance(built, str) or _anomaly.enabled or self._hooked():
             return self._eager(xa, ya)
-        # labels in [0, C): one pass, a negative label being a huge unsigned one
-        if (
-            built.check is not None
-            and ya.view(np.uint64 if ya.itemsize == 8 else np.uint32).max() >= built.check
-        ):
+        self._fast = (state, built)
+        return self._run(built, xa, ya)
+
+    def _current(self, built: Built) -> bool:
+        """The checks that no module change can show: parameters' arrays, anomaly mode,
+        the optimizer's set-up."""
+        return (
+            built.bound()
+            and not _anomaly.enabled
+            and self._watch_structure[id(built)] == updates.structure(self.optimizer)
+        )
+
+    def _run(self, built: Built, xa: np.ndarray, ya: np.ndarray) -> Tensor:
+        if built.check is not None and not _labels_below(ya, built.check):
             return self._eager(xa, ya)  # ignored labels, or an error eager mode explains
         loss = built.fn(xa, ya)
         if loss is None:
@@ -484,4 +509,5 @@ class CompiledStep:
                 self.model, self.loss_fn, self.optimizer, traced, xa, ya, self.keep_grads,
                 self.max_grad_norm,
             )  # fmt: skip
+            self._watch_structure[id(self._last)] = self._watch[key][1]
         return traced.loss

@@ -31,12 +31,18 @@ class IncompatibleKeys(NamedTuple):
 _hook_ids = itertools.count()
 
 
+# Counts every change to any module's attributes, mode or hooks: compiled code
+# (gn.compile) checks this one number before each call instead of walking the modules.
+changes = [0]
+
+
 class _RemovableHandle:
     def __init__(self, hooks: dict, key: int) -> None:
         self._hooks, self._key = hooks, key
 
     def remove(self) -> None:
         self._hooks.pop(self._key, None)
+        changes[0] += 1
 
 
 class Module:
@@ -61,6 +67,7 @@ class Module:
                 f"cannot assign {name!r} before Module.__init__() is called; "
                 "call super().__init__() first in your module's __init__"
             )
+        changes[0] += 1
         params, modules, buffers = self._parameters, self._modules, self._buffers
         if isinstance(value, Parameter):
             self._forget(name)
@@ -166,6 +173,7 @@ class Module:
         replaces the output. Returns a handle with ``remove()``."""
         key = next(_hook_ids)
         self._forward_hooks[key] = hook
+        changes[0] += 1
         return _RemovableHandle(self._forward_hooks, key)
 
     def register_forward_pre_hook(self, hook: Callable) -> _RemovableHandle:
@@ -174,6 +182,7 @@ class Module:
         only argument), as in PyTorch. Returns a handle with ``remove()``."""
         key = next(_hook_ids)
         self._forward_pre_hooks[key] = hook
+        changes[0] += 1
         return _RemovableHandle(self._forward_pre_hooks, key)
 
     def register_full_backward_hook(self, hook: Callable) -> _RemovableHandle:
@@ -191,6 +200,7 @@ class Module:
         """
         key = next(_hook_ids)
         self._backward_hooks[key] = hook
+        changes[0] += 1
         return _RemovableHandle(self._backward_hooks, key)
 
     # ------------------------------------------------------------ walking the tree
@@ -263,6 +273,7 @@ class Module:
         (to keep a frozen part in eval mode, say) is honoured.
         """
         object.__setattr__(self, "training", bool(mode))
+        changes[0] += 1
         for child in self.children():
             child.train(mode)
         return self
