@@ -32,7 +32,7 @@ def test_trace_records_each_node_with_the_hand_computed_gradients() -> None:
     with gn.inspect.trace() as t:
         loss.backward()
     assert [s.op for s in t.steps] == [
-        "CrossEntropyBackward",
+        "LabelCrossEntropyBackward",
         "LinearBackward",
         "ReLUBackward",
         "LinearBackward",

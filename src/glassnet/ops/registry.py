@@ -164,7 +164,7 @@ _op(
     (3, 4),
 )
 _op(
-    "cross_entropy (labels)",
+    "cross_entropy_labels",
     loss.LabelCrossEntropy,
     lambda z: loss.cross_entropy(z, _LABELS),
     (3, 4),
