@@ -101,6 +101,8 @@ OPTIMIZERS = {
     "rmsprop": lambda p: gn.optim.RMSprop(p, lr=1e-3, momentum=0.5),
     "adagrad": lambda p: gn.optim.Adagrad(p, lr=1e-2),
     "nadam": lambda p: gn.optim.NAdam(p, lr=1e-2),
+    "radam": lambda p: gn.optim.RAdam(p, lr=1e-2),
+    "adamax": lambda p: gn.optim.Adamax(p, lr=1e-2),
 }
 
 

@@ -113,7 +113,10 @@ def _run_node(
         if not retain_graph:
             node.release()
         return [(edge, None, False) for edge in node.edges if edge is not None]
-    grad = _run_hooks(node._hooks, grad)
+    # each of these is skipped with one test when not in use (no hook, no retain_grad,
+    # no grad() capture, no anomaly mode, no trace): the common step pays nothing for them
+    if node._hooks:
+        grad = _run_hooks(node._hooks, grad)
     if node._retained is not None and node._retained() is not None:
         _accumulate(node._retained(), grad, False)  # retain_grad(), after the hooks
     if sink is not None:
@@ -122,8 +125,9 @@ def _run_node(
     grads = _per_tensor_input(node, node.function.backward(node, grad))
     if _anomaly.enabled:
         check_gradients(node, grads)
-    for observer in observers:
-        observer(node, grad, grads)
+    if observers:
+        for observer in observers:
+            observer(node, grad, grads)
     if not retain_graph:
         node.release()
     return [

@@ -23,6 +23,7 @@ from glassnet.autograd.tensor import Tensor
 from glassnet.compile.emit import Emitter, Var
 from glassnet.compile.step import (
     Built,
+    Compiled,
     _plain,
     bind_model,
     emit_forward,
@@ -51,27 +52,15 @@ def build_forward(model, traced: Traced, x: np.ndarray) -> tuple[Emitter, str]:
     return e, module_text(e, doc, "make_forward", "forward(x)")
 
 
-class CompiledForward:
+class CompiledForward(Compiled):
     """``y = predict(x)``: the model's forward pass, compiled per input shape (see the
     module docstring). ``predict.source`` is the code of the last shape compiled."""
 
-    def __init__(self, model) -> None:
-        self.model = model
-        self._cache: dict[tuple, Built | str] = {}
-        self._watch: dict[tuple, list] = {}  # key -> the numbers kept on the modules
-        self._fast: tuple | None = None
-        self._modules = list(model.modules())
-        self._last: Built | str | None = None
+    _usage = "call predict(x) once"
 
-    @property
-    def source(self) -> str:
-        """The generated code of the last shape compiled (the reason, if it stayed eager)."""
-        if self._last is None:
-            raise RuntimeError(
-                "gn.compile: nothing is compiled yet: the forward pass is traced on its first "
-                "call; call predict(x) once, then read predict.source"
-            )
-        return self._last.source if isinstance(self._last, Built) else f"# eager: {self._last}"
+    def __init__(self, model) -> None:
+        super().__init__(model)
+        self._watch: dict[tuple, list] = {}  # key -> the numbers kept on the modules
 
     def __call__(self, x: Any) -> Tensor:
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
@@ -94,11 +83,6 @@ class CompiledForward:
         # nothing about the modules changed since this check: the next call may skip it
         self._fast = ((xa.shape, xa.dtype, module_changes[0]), built)
         return Tensor._make(built.fn(xa))
-
-    def _hooked(self) -> bool:
-        return any(
-            m._forward_hooks or m._forward_pre_hooks or m._backward_hooks for m in self._modules
-        )
 
     def _eager(self, xa: np.ndarray) -> Tensor:
         with no_grad():

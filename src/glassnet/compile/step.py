@@ -395,7 +395,36 @@ def load(source: str, arrays: dict[str, Any], maker: str) -> Callable:
     return namespace[maker](arrays)
 
 
-class CompiledStep:
+class Compiled:
+    """What a compiled step and a compiled forward pass share: the code per input shape,
+    the last one compiled (``source``), the module walk for hooks."""
+
+    _usage = "call step(x, y) once"
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self._cache: dict[tuple, Built | str] = {}
+        self._fast: tuple | None = None  # the last call's state and code, while unchanged
+        self._modules = list(model.modules())
+        self._last: Built | str | None = None
+
+    @property
+    def source(self) -> str:
+        """The generated code of the last shape compiled (the reason, if it stayed eager)."""
+        if self._last is None:
+            raise RuntimeError(
+                "gn.compile: nothing is compiled yet: the code is traced on its first call; "
+                f"{self._usage}, then read .source"
+            )
+        return self._last.source if isinstance(self._last, Built) else f"# eager: {self._last}"
+
+    def _hooked(self) -> bool:
+        return any(
+            m._forward_hooks or m._forward_pre_hooks or m._backward_hooks for m in self._modules
+        )
+
+
+class CompiledStep(Compiled):
     """``loss = step(x, y)``: one training step, compiled per input shape (see the module
     docstring). ``step.source`` is the code of the last shape compiled."""
 
@@ -407,28 +436,15 @@ class CompiledStep:
         keep_grads: bool = False,
         max_grad_norm: float | None = None,
     ) -> None:
-        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        super().__init__(model)
+        self.loss_fn, self.optimizer = loss_fn, optimizer
         self.keep_grads, self.max_grad_norm = keep_grads, max_grad_norm
         # what a step whose loss is NaN or inf does: "eager" runs the eager step, whose
         # error says what went wrong; "return" returns that loss, nothing updated (fit)
         self.on_nonfinite = "eager"
         self.last_output: Tensor | None = None  # the model's output in the last step
-        self._cache: dict[tuple, Built | str] = {}
         self._watch: dict[tuple, tuple] = {}  # key -> (numbers on modules, optimizer set-up)
         self._watch_structure: dict[int, tuple] = {}  # id(built) -> its optimizer set-up
-        self._fast: tuple | None = None
-        self._modules = list(model.modules())
-        self._last: Built | str | None = None
-
-    @property
-    def source(self) -> str:
-        """The generated code of the last step compiled (the reason, if it stayed eager)."""
-        if self._last is None:
-            raise RuntimeError(
-                "gn.compile: nothing is compiled yet: the step is traced on its first call; "
-                "call step(x, y) once, then read step.source"
-            )
-        return self._last.source if isinstance(self._last, Built) else f"# eager: {self._last}"
 
     def __call__(self, x: Any, y: Any) -> Tensor:
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
@@ -470,11 +486,6 @@ class CompiledStep:
             param.grad = grad  # None where the gradient went straight into the update
             param._version_counter[0] += 1
         return Tensor._make(np.asarray(loss))
-
-    def _hooked(self) -> bool:
-        return any(
-            m._forward_hooks or m._forward_pre_hooks or m._backward_hooks for m in self._modules
-        )
 
     def _still(self, built: Built | str, key: tuple) -> bool:
         """Is the code still the model's? The same parameter arrays, the same numbers kept

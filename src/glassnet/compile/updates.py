@@ -94,18 +94,28 @@ def emit_fused_sgd(e, optimizer, param, p: Var, product: tuple, i: int, group) -
         e.line(f"{gemm}({plus}lr_{i}, {a}, {b_}, 1.0, {p}{t})  # theta = theta - lr g, {note}")
 
 
+def _negated(e: Emitter, p: Var, g: str, group: dict) -> str:
+    """g, or -g into a new array when the group maximizes (both optimizers' first line)."""
+    if not group["maximize"]:
+        return g
+    negated = e.like(p, f"negated_{p.name}")
+    e.line(f"np.negative({g}, out={negated})")
+    return str(negated)
+
+
+def _l2_decayed(e: Emitter, p: Var, g: str, i: int) -> str:
+    """g + weight_decay theta into a new array, as ``apply_weight_decay`` computes it."""
+    decayed = e.like(p, f"decayed_{p.name}")
+    e.line(f"np.multiply({p}, weight_decay_{i}, out={decayed})")
+    e.line(f"np.add({g}, {decayed}, out={decayed})  # g + weight_decay theta")
+    return str(decayed)
+
+
 def _sgd(e, optimizer, param, p, grad, i, group) -> None:
     axpy, axpby = e.bind(_blas.axpy, "axpy", exact=True), e.bind(_blas.axpby, "axpby", exact=True)
-    g = str(grad)
-    if group["maximize"]:
-        negated = e.like(p, f"negated_{p.name}")
-        e.line(f"np.negative({grad}, out={negated})")
-        g = str(negated)
+    g = _negated(e, p, str(grad), group)
     if group["weight_decay"]:
-        decayed = e.like(p, f"decayed_{p.name}")
-        e.line(f"np.multiply({p}, weight_decay_{i}, out={decayed})")
-        e.line(f"np.add({g}, {decayed}, out={decayed})  # g + weight_decay theta")
-        g = str(decayed)
+        g = _l2_decayed(e, p, g, i)
     if group["momentum"]:
         buf = optimizer.state[param]["momentum_buffer"]
         b = e.array(buf, f"momentum_{p.name}", exact=True)
@@ -126,21 +136,14 @@ def _adam(e, optimizer, param, p, grad, i, group, decoupled: bool) -> None:
     m = e.array(state["exp_avg"], f"m_{p.name}", exact=True)
     v = e.array(state["exp_avg_sq"], f"v_{p.name}", exact=True)
     st = e.bind(state, f"state_{p.name}", exact=True)
-    g = str(grad)
-    if group["maximize"]:
-        negated = e.like(p, f"negated_{p.name}")
-        e.line(f"np.negative({grad}, out={negated})")
-        g = str(negated)
+    g = _negated(e, p, str(grad), group)
     e.line(f'{st}["step"] += 1')
     t = "t"
     e.line(f'{t} = {st}["step"]')
     if group["weight_decay"] and decoupled:
         e.line(f"np.multiply({p}, 1 - lr_{i} * weight_decay_{i}, out={p})  # AdamW: decay theta")
     elif group["weight_decay"]:
-        decayed = e.like(p, f"decayed_{p.name}")
-        e.line(f"np.multiply({p}, weight_decay_{i}, out={decayed})")
-        e.line(f"np.add({g}, {decayed}, out={decayed})  # g + weight_decay theta")
-        g = str(decayed)
+        g = _l2_decayed(e, p, g, i)
     axpy, axpby = e.bind(_blas.axpy, "axpy", exact=True), e.bind(_blas.axpby, "axpby", exact=True)
     e.line(f"{axpby}(1 - betas_{i}[0], {g}, betas_{i}[0], {m})  # m = beta1 m + (1 - beta1) g")
     e.line(f"np.multiply({g}, {g}, out={s})")
