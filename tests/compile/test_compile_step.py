@@ -503,3 +503,17 @@ def test_a_number_changed_on_a_module_is_followed() -> None:
                 losses.append(loss.item())
         runs.append((losses, [p.data.copy() for p in model.parameters()]))
     _assert_same(runs[0], runs[1], "float32")
+
+
+def test_gradcheck_still_sees_weights_kept_in_fortran_order() -> None:
+    """After a compiled step the Linear weights are Fortran-ordered: gradcheck perturbs
+    them in place all the same (a reshape(-1) copy would perturb nothing)."""
+    model = _mlp("float64")
+    step = gn.compile(model, nn.CrossEntropyLoss(), gn.optim.SGD(model.parameters(), lr=0.1))
+    x, y = _data("float64")
+    step(x[0], y[0])
+    step(x[1], y[1])
+    w = model[0].weight
+    assert w.data.flags.f_contiguous and not w.data.flags.c_contiguous
+    xs = gn.tensor(x[2])
+    assert gn.gradcheck(lambda w: (xs @ w.T).tanh().sum(), [w])

@@ -80,14 +80,18 @@ def _analytic(fn: Callable[..., Tensor], inputs: list[Any], checked: list[int], 
 
 def _numeric(fn, inputs: list[Any], i: int, v: np.ndarray, eps: float):
     """Yield (flat index, central-difference derivative) for every element of input i."""
-    flat = inputs[i].data.reshape(-1)  # a view: perturbing it perturbs the input
-    for j in range(flat.size):
-        original = flat[j]
-        flat[j] = original + eps
+    data = inputs[i].data
+    for j in range(data.size):
+        # element j in row-major order, written through its index: the input itself is
+        # perturbed whatever its memory order (gn.compile keeps Linear weights in
+        # Fortran order, where reshape(-1) would be a copy)
+        at = np.unravel_index(j, data.shape)
+        original = data[at]
+        data[at] = original + eps
         plus = _scalar_objective(fn, inputs, v)
-        flat[j] = original - eps
+        data[at] = original - eps
         minus = _scalar_objective(fn, inputs, v)
-        flat[j] = original
+        data[at] = original
         yield j, (plus - minus) / (2 * eps)
 
 
