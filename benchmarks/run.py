@@ -108,7 +108,8 @@ class Worker:
             "threads": threads,
             "model": model,
         }
-        self.blas = self.ask({"setup": setup})["blas"]
+        reply = self.ask({"setup": setup})
+        self.blas, self.torch_blas = reply["blas"], reply.get("torch_blas")
 
     def ask(self, command: dict) -> dict:
         self.process.stdin.write(json.dumps(command) + "\n")
@@ -146,7 +147,9 @@ def time_config(model, task, batch, frameworks, count, threads, repeats, budget)
                 seconds = workers[name].ask({"time": steps[name]})["seconds"]
                 samples[name].append(seconds / (1 if task == "epoch" else steps[name]))
         blas = next(iter(workers.values())).blas
-        return {name: statistics.median(v) for name, v in samples.items()} | {"_blas": blas}
+        torch_blas = next((w.torch_blas for w in workers.values() if w.torch_blas), None)
+        medians = {name: statistics.median(v) for name, v in samples.items()}
+        return medians | {"_blas": blas, "_torch_blas": torch_blas}
     finally:
         for worker in workers.values():
             worker.close()
@@ -242,6 +245,9 @@ def main() -> None:
         frameworks = tuple(f for f in frameworks if available(f))
         timing = time_config(model, task, batch, frameworks, count, args.threads, repeats, budget)
         results["machine"]["blas"] = timing.pop("_blas")
+        torch_blas = timing.pop("_torch_blas")
+        if torch_blas:
+            results["machine"]["torch_blas"] = torch_blas
         row = {"model": model, "task": task, "batch": batch, "seconds": timing}
         row["samples_per_s"] = {
             f: (batch * (count if task == "epoch" else 1)) / s for f, s in timing.items()
@@ -371,7 +377,9 @@ def table(results: dict) -> str:
     lines.append("")
     lines.append(
         f"{m['processor']}, {m['cpus']} CPUs, {m['threads']} BLAS threads for every "
-        f"framework, {kernel}, Python {m['python']}, {m['date']}."
+        f"framework, {kernel} (OPENBLAS_CORETYPE {m.get('openblas_coretype') or 'unset'}), "
+        f"PyTorch's BLAS {m.get('torch_blas', 'not measured')}, Python {m['python']}, "
+        f"{m['date']}."
     )
     return "\n".join(lines)
 

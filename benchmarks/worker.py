@@ -136,6 +136,11 @@ def main() -> None:
                 s["task"], s["batch"], s.get("count", 16), s.get("model", "mlp")
             )
             reply = {"ok": True, "blas": blas_info()}
+            if s["framework"] == "torch":  # PyTorch's own BLAS (MKL in its x86 wheels)
+                import re
+
+                found = re.search(r"BLAS_INFO=(\w+)", torch.__config__.show())
+                reply["torch_blas"] = found.group(1) if found else "unknown"
         elif "time" in command:
             reply = {"seconds": workload.run(command["time"])}
         elif "gemm_only" in command:
