@@ -60,7 +60,9 @@ def _load() -> dict[str, Any]:
                         "axpby": [integer, real, pointer, integer, real, pointer, integer],
                         "scal": [integer, real, pointer, integer],
                         # (order, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
-                        "gemm": [integer] * 6
+                        # the order and transpose flags are C enums (32-bit ints)
+                        "gemm": [ctypes.c_int] * 3
+                        + [integer] * 3
                         + [real, pointer, integer, pointer, integer]
                         + [real, pointer, integer],
                     }[kind]
@@ -143,6 +145,8 @@ def gemm(alpha: float, a: np.ndarray, b: np.ndarray, beta: float, c: np.ndarray)
     if c.flags.f_contiguous and not c.flags.c_contiguous:  # c^T = alpha b^T a^T + beta c^T
         gemm(alpha, b.T, a.T, beta, c.T)
         return
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0] or c.shape != (len(a), b.shape[1]):
+        raise ValueError(f"gemm: shapes {a.shape} @ {b.shape} -> {c.shape} do not match")
     ops = (_operand(a), _operand(b))
     usable = (
         ("gemm", c.dtype) in _ROUTINES

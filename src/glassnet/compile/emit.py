@@ -10,7 +10,9 @@ the step is traced, with the shapes seen then; the lines only ever write into th
 
 from __future__ import annotations
 
+import builtins
 import keyword
+import math
 import re
 from typing import Any
 
@@ -37,6 +39,15 @@ class Var:
         return f"Var({self.name}, {self.shape}, {self.dtype})"
 
 
+# Names the generated code uses itself (the module, the step's own locals) and Python's
+# builtins: never given to an array, so a parameter called ``t`` or ``float`` is renamed.
+RESERVED = frozenset(
+    {"np", "arrays", "loss", "total", "denominator", "output", "loss_tensor", "momentum"}
+    | {"c", "t", "make_step", "make_forward", "train_step", "forward"}
+    | set(dir(builtins))
+)
+
+
 class Emitter:
     """Collects the step's lines and the arrays and objects its names stand for."""
 
@@ -44,7 +55,7 @@ class Emitter:
         self.lines: list[str | None] = []
         self.arrays: dict[str, Any] = {}  # name -> what the generated code reads by it
         self.notes: dict[str, str] = {}  # name -> what it is, printed where it is bound
-        self._taken: set[str] = set()
+        self._taken: set[str] = set(RESERVED)
         self._bound: dict[int, str] = {}  # id of an object bound -> its name
         self.products: dict[str, tuple] = {}  # see product()
         self.specs: dict[str, tuple] = {}  # name -> (shape, dtype, order) of each array made
@@ -55,7 +66,9 @@ class Emitter:
     def name(self, hint: str, numbered: bool = True) -> str:
         """A fresh identifier from ``hint``: numbered (``linear`` -> ``linear_1``,
         ``linear_2``), or ``hint`` itself while it is free."""
-        base = re.sub(r"\W+", "_", hint).strip("_") or "v"
+        # ASCII only: Python folds Unicode identifiers (NFKC), so two distinct names could
+        # become one variable
+        base = re.sub(r"[^0-9A-Za-z_]+", "_", hint).strip("_") or "v"
         if base[0].isdigit() or keyword.iskeyword(base):
             base = "v_" + base
         if not numbered and base not in self._taken:
@@ -162,10 +175,9 @@ class Emitter:
         any other object (a 0-d array) bound as a constant."""
         if isinstance(value, Var):
             return value.name
-        if value is None or (
-            isinstance(value, (bool, int, float)) and not isinstance(value, np.generic)
-        ):
-            return repr(value)
+        plain = isinstance(value, (bool, int, float)) and not isinstance(value, np.generic)
+        if value is None or (plain and math.isfinite(value)):
+            return repr(value)  # inf and nan are no names the code has: bound below
         return self.bind(value, "constant")
 
     def unbroadcast(self, g: Var, value: Any) -> Var | None:

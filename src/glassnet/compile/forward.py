@@ -111,6 +111,7 @@ class ExportError(ValueError):
 def export_numpy(model, sample_shape: tuple[int, ...], directory: str | Path) -> Path:
     """Write ``model.py`` (the forward pass as NumPy code, any batch size) and
     ``weights.npz`` (its arrays) into ``directory``; returns the path of ``model.py``.
+    The pass is the model's in eval mode (it is switched for the export, then back).
 
     The file needs only NumPy: ``import model; forward = model.load("weights.npz");
     logits = forward(x)`` for x of shape (batch, *sample_shape), float32.
@@ -120,14 +121,19 @@ def export_numpy(model, sample_shape: tuple[int, ...], directory: str | Path) ->
             to run), or the forward pass cannot be compiled (the reason is named).
     """
     texts, arrays = [], None
-    for n in (2, 3):
-        x = np.zeros((n, *sample_shape), dtype=np.float32)
-        traced = trace_forward(model, Tensor._make(x))
-        if traced.why_not:
-            raise ExportError(f"export --format numpy: {traced.why_not}")
-        e, _ = build_forward(model, traced, x)
-        texts.append(_standalone(e, model, sample_shape))
-        arrays = arrays or _weights(e)
+    was_training = model.training
+    model.eval()  # the exported pass is inference: dropout off, BatchNorm's running statistics
+    try:
+        for n in (2, 3):
+            x = np.zeros((n, *sample_shape), dtype=np.float32)
+            traced = trace_forward(model, Tensor._make(x))
+            if traced.why_not:
+                raise ExportError(f"export --format numpy: {traced.why_not}")
+            e, _ = build_forward(model, traced, x)
+            texts.append(_standalone(e, model, sample_shape))
+            arrays = arrays or _weights(e)
+    finally:
+        model.train(was_training)
     source = _with_batch(*texts)
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)

@@ -23,10 +23,11 @@ import numpy as np
 
 from glassnet.autograd.anomaly import _anomaly
 from glassnet.autograd.function import Node
+from glassnet.autograd.grad_mode import is_grad_enabled
 from glassnet.autograd.tensor import Tensor
 from glassnet.compile import losses, updates
 from glassnet.compile.emit import Emitter, Var
-from glassnet.compile.trace import Traced, eager_step, trace_step, unsupported
+from glassnet.compile.trace import Traced, eager_step, generators, trace_step, unsupported
 from glassnet.nn.module import changes as module_changes
 from glassnet.ops.linalg import Linear
 
@@ -68,10 +69,23 @@ class Built:
     def __init__(self, source: str, fn: Callable, params: list, grads: list, check) -> None:
         self.source, self.fn, self.params, self.grads, self.check = source, fn, params, grads, check
         self.arrays = [p.data for p in params]
+        # which tensors wanted gradients when traced: freezing one changes the code
+        self.requires = [p.requires_grad for p in params]
+        self.state: list[tuple] = []  # (parameter, key, array) of the optimizer state used
+        self.optimizer_state: dict = {}  # the optimizer's state dict, as traced
+        self.output = None  # the model's output, as a tensor over the code's own array
+        self.stateful = False  # its forward changes buffers or draws random numbers
 
     def bound(self) -> bool:
-        """Do the parameters still hold the arrays the code was written for?"""
-        return all(p.data is a for p, a in zip(self.params, self.arrays))
+        """Do the parameters and buffers still hold the arrays the code was written for,
+        want the gradients they wanted, and have no gradient hook (which runs eagerly)?"""
+        return all(
+            p.data is a and p.requires_grad is r and not p._hooks
+            for p, a, r in zip(self.params, self.arrays, self.requires)
+        ) and all(
+            (s := self.optimizer_state.get(p)) is not None and s.get(k) is a
+            for p, k, a in self.state
+        )
 
 
 def build(
@@ -99,6 +113,10 @@ def build(
     top = len(e.lines)  # the optimizer's numbers go here, once the step shows which it reads
     backs = emit_forward(e, traced, values)
     output = values[id(traced.output)]
+    kept_output = output
+    if output.name not in e.arrays or not output.owned:  # a view, or a Function's own array
+        kept_output = e.new(output.shape, output.dtype, "output_copy")
+        e.line(f"np.copyto({kept_output}, {output})  # the output, kept for the caller")
 
     e.blank()
     reduction = losses.plain_cross_entropy(loss_fn, traced.output.data, y)
@@ -164,7 +182,7 @@ def build(
         clip = e.bind(updates.clip_grads, "clip_grad_norm", exact=True)
         listed = ", ".join(str(gp) for _, _, gp, _ in deferred)
         e.comment(f"clip_grad_norm_: all gradients scaled so their joint norm <= {max_grad_norm}")
-        e.line(f"{clip}([{listed}], {max_grad_norm!r})")
+        e.line(f"{clip}([{listed}], {e.ref(float(max_grad_norm))})")
         for param, p, gp, group in deferred:
             _update(e, optimizer, param, p, gp, group)
     e.line(f"return {loss_name}")
@@ -176,15 +194,36 @@ def build(
         e.lines[top:top] = ["    " + line for line in [head, *hyper]] + [""]
     source = _module(e, model, loss_fn, optimizer, x_var, y_var)
     fn = load(source, e.arrays, "make_step")
-    params = [
-        t
-        for _, t in names.values()
-        if any(t is p for g in optimizer.param_groups for p in g["params"])
-    ]
+    params = [t for _, t in names.values()]  # parameters and buffers
     classes = traced.output.shape[1] if reduction is not None else None
     built = Built(source, fn, params, param_grads, classes)
-    built.output = Tensor._make(e.arrays[output.name]) if output.name in e.arrays else None
+    built.output = Tensor._make(e.arrays[kept_output.name])
+    built.optimizer_state = optimizer.state
+    built.state = [
+        (p, k, v)
+        for p, s in optimizer.state.items()
+        for k, v in s.items()
+        if isinstance(v, np.ndarray) and any(v is a for a in e.arrays.values())
+    ]
+    built.stateful = any(
+        getattr(c.function, "random", False) or getattr(c.function, "writes", ())
+        for c in traced.calls
+    )
     return built
+
+
+def _snapshot(model) -> tuple:
+    """The buffers' values and the generators' states, to undo a forward pass."""
+    buffers = [(b, b.data.copy()) for b in model.buffers()]
+    return buffers, [(g, g.bit_generator.state) for g in generators(model)]
+
+
+def _restore(model, saved: tuple) -> None:
+    buffers, generators = saved
+    for b, values in buffers:
+        np.copyto(b.data, values)
+    for g, state in generators:
+        g.bit_generator.state = state
 
 
 def _labels_below(labels: np.ndarray, classes: int) -> bool:
@@ -469,14 +508,18 @@ class CompiledStep(Compiled):
         return (
             built.bound()
             and not _anomaly.enabled
+            and is_grad_enabled()  # under no_grad the eager step raises: let it
             and self._watch_structure[id(built)] == updates.structure(self.optimizer)
         )
 
     def _run(self, built: Built, xa: np.ndarray, ya: np.ndarray) -> Tensor:
         if built.check is not None and not _labels_below(ya, built.check):
             return self._eager(xa, ya)  # ignored labels, or an error eager mode explains
+        saved = _snapshot(self.model) if built.stateful else None
         loss = built.fn(xa, ya)
-        if loss is None:
+        if loss is None:  # the loss is not finite: nothing was updated
+            if saved is not None:  # undo the forward's running statistics and draws
+                _restore(self.model, saved)
             if self.on_nonfinite == "return":
                 self.last_output = built.output
                 return Tensor._make(np.asarray(np.nan, dtype=xa.dtype))
@@ -491,6 +534,8 @@ class CompiledStep(Compiled):
         """Is the code still the model's? The same parameter arrays, the same numbers kept
         on the modules, the same optimizer set-up (else it is traced again)."""
         if isinstance(built, Built) and not built.bound():
+            return False
+        if not is_grad_enabled():
             return False
         watched, structure = self._watch[key]
         return all(getattr(m, k) == v for m, k, v in watched) and structure == (

@@ -135,14 +135,16 @@ def _record(model, x: Tensor) -> Traced:
     return traced
 
 
-def _generator_states(model) -> list:
-    """The state of glassnet's default generator and of any generator a module keeps."""
-    states = [gn_random.default_generator().bit_generator.state]
+def generators(model) -> list:
+    """glassnet's default generator and every generator a module keeps."""
+    found = [gn_random.default_generator()]
     for module in model.modules():
-        for value in vars(module).values():
-            if isinstance(value, np.random.Generator):
-                states.append(value.bit_generator.state)
-    return states
+        found += [v for v in vars(module).values() if isinstance(v, np.random.Generator)]
+    return found
+
+
+def _generator_states(model) -> list:
+    return [g.bit_generator.state for g in generators(model)]
 
 
 def _check_inputs(traced: Traced, model, x: Tensor) -> str:

@@ -269,6 +269,20 @@ class Sqrt(Function):
         with np.errstate(divide="ignore"):
             return grad_y / (2 * y)
 
+    @staticmethod
+    def emit(e, needs, x):
+        """gn.compile: the same rules, into arrays made once."""
+        y = e.like(x, "sqrt")
+        e.line(f"np.sqrt({x}, out={y})")
+
+        def backward(g):
+            grad_x = e.grad(x)
+            e.line(f"np.multiply(2, {y}, out={grad_x})")
+            e.line(f"np.divide({g}, {grad_x}, out={grad_x})  # g / (2 sqrt(x))")
+            return grad_x
+
+        return y, backward
+
 
 class Abs(Function):
     """y = |x|.   dy/dx = sign(x), taken as 0 at x = 0 (as PyTorch does)."""

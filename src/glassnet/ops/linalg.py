@@ -98,9 +98,9 @@ class Linear(Function):
 
         def backward(g):
             need_x, need_w, need_b = needs
-            rows, inputs = (
+            rows, inputs = (  # as backward: the batch dimensions flattened into rows
                 (f"{g}.reshape(-1, {g.shape[-1]})", f"{x}.reshape(-1, {x.shape[-1]})")
-                if len(x.shape) > 2
+                if len(x.shape) != 2
                 else (str(g), str(x))
             )
             grad_x = grad_w = grad_b = None
