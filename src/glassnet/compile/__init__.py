@@ -33,7 +33,8 @@ def compile(  # noqa: A001 - PyTorch's name
         model: the Module to train.
         loss_fn: the loss, called as ``loss_fn(model(x), y)`` (a loss module or function).
         optimizer: the optimizer over the model's parameters.
-        keep_grads: store every gradient and leave it in ``.grad`` as the eager step does.
+        keep_grads: store every gradient and leave it in ``.grad`` as the eager step does
+            (one array per parameter, rewritten by each step: copy it to keep it).
             By default SGD adds a weight's gradient product straight into its momentum
             buffer (one BLAS call; the gradient is never stored, and that weight's
             ``.grad`` is None after the step), which is faster.
