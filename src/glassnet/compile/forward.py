@@ -63,13 +63,13 @@ class CompiledForward(Compiled):
         self._watch: dict[tuple, list] = {}  # key -> the numbers kept on the modules
 
     def __call__(self, x: Any) -> Tensor:
-        xa = x.data if isinstance(x, Tensor) else np.asarray(x)
+        xa = x.data if type(x) is Tensor else np.asarray(x)
         fast = self._fast  # the last call's (shape, dtype, module changes) and its code
         if (
             fast is not None
             and fast[0] == (xa.shape, xa.dtype, module_changes[0])
-            and fast[1].bound()
             and not _anomaly.enabled
+            and fast[1].bound()
         ):
             return Tensor._make(fast[1].fn(xa))
         self._fast = None

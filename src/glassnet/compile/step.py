@@ -78,7 +78,10 @@ class Built:
 
     def bound(self) -> bool:
         """Do the parameters and buffers still hold the arrays the code was written for,
-        want the gradients they wanted, and have no gradient hook (which runs eagerly)?"""
+        want the gradients they wanted, and have no gradient hook (which runs eagerly)?
+        (A forward pass alone asks only the first.)"""
+        if not self.grads and not self.state:
+            return all(p.data is a for p, a in zip(self.params, self.arrays))
         return all(
             p.data is a and p.requires_grad is r and not p._hooks
             for p, a, r in zip(self.params, self.arrays, self.requires)
