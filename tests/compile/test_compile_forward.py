@@ -56,7 +56,8 @@ def test_switching_to_train_mode_traces_again() -> None:
     x = np.ones((4, 3, 4), np.float32)
     predict(x)
     model.train()
-    predict(x)  # traced (eagerly) in train mode
+    with pytest.warns(UserWarning, match="without recording a graph"):
+        predict(x)  # traced (eagerly) in train mode
     gn.manual_seed(7)
     compiled = predict(x).numpy()
     gn.manual_seed(7)
@@ -137,3 +138,18 @@ def test_export_refuses_an_op_without_a_numpy_template(tmp_path) -> None:
     with pytest.raises(ExportError, match=r"no NumPy template yet.*ONNX"):
         export_numpy(model, (4,), tmp_path)
     assert not (tmp_path / "model.py").exists()
+
+
+def test_pytorch_habits_get_a_pointer_to_the_training_step() -> None:
+    """torch.compile(model) returns a model to train; gn.compile(model) is inference: a
+    model in train mode gets a warning saying how to compile a step, and predict(x, y)
+    a TypeError saying the same."""
+    gn.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 3))  # train mode, as a fresh model is
+    predict = gn.compile(model)
+    x = np.ones((2, 4), np.float32)
+    with pytest.warns(UserWarning, match=r"gn.compile\(model, loss_fn, optimizer\)"):
+        out = predict(x)
+    assert not out.requires_grad
+    with pytest.raises(TypeError, match=r"loss = step\(x, y\)"):
+        predict(x, np.zeros(2, int))

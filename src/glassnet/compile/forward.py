@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from glassnet.autograd.anomaly import _anomaly
-from glassnet.autograd.grad_mode import no_grad
+from glassnet.autograd.grad_mode import is_grad_enabled, no_grad
 from glassnet.autograd.tensor import Tensor
 from glassnet.compile.emit import Emitter, Var
 from glassnet.compile.step import (
@@ -61,8 +61,15 @@ class CompiledForward(Compiled):
     def __init__(self, model) -> None:
         super().__init__(model)
         self._watch: dict[tuple, list] = {}  # key -> the numbers kept on the modules
+        self._warned = False
 
-    def __call__(self, x: Any) -> Tensor:
+    def __call__(self, x: Any, *more: Any) -> Tensor:
+        if more:
+            raise TypeError(
+                "gn.compile(model) compiled the forward pass alone: call predict(x). To "
+                "compile a training step, pass the loss and the optimizer: "
+                "step = gn.compile(model, loss_fn, optimizer), then loss = step(x, y)"
+            )
         xa = x.data if type(x) is Tensor else np.asarray(x)
         fast = self._fast  # the last call's (shape, dtype, module changes) and its code
         if (
@@ -89,6 +96,14 @@ class CompiledForward(Compiled):
             return self.model(Tensor._make(xa))
 
     def _trace(self, xa: np.ndarray, key: tuple) -> Tensor:
+        if self.model.training and is_grad_enabled() and not self._warned:
+            self._warned = True  # PyTorch's torch.compile(model) trains; this one does not
+            warnings.warn(
+                "gn.compile(model) runs the forward pass without recording a graph "
+                "(inference): its outputs have no gradient. To train, compile the whole "
+                "step: step = gn.compile(model, loss_fn, optimizer); loss = step(x, y)",
+                stacklevel=3,
+            )
         self._watch[key] = module_numbers(self._modules)
         if unsupported(self.model):
             return self._eager(xa)
