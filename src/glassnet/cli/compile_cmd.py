@@ -85,9 +85,13 @@ def run(args: argparse.Namespace) -> int:
     body = source.split("def train_step" if not args.forward else "def forward", 1)[1]
     lines = [ln for ln in body.splitlines()[1:] if ln.strip() and not ln.strip().startswith("#")]
     print(f"{what} of {type(model).__name__} at batch {args.batch}: {len(lines)} lines of NumPy")
-    print("ops written out: " + ", ".join(f"{k} x{v}" for k, v in sorted(ops.items())))
+    written = {k: v for k, v in ops.items() if k not in called}
+    print("ops written out: " + ", ".join(f"{k} x{v}" for k, v in sorted(written.items())))
     if called:
-        print("ops called as their Function (no template yet): " + ", ".join(called))
+        print(
+            "ops called as their Function (no template yet): "
+            + ", ".join(f"{k} x{ops.get(k, 1)}" for k in called)
+        )
     print(
         "see the code: glassnet compile" + (f" {args.run_dir}" if args.run_dir else "") + " --show"
     )
