@@ -24,6 +24,7 @@ def test_the_examples_are_numbered_in_reading_order() -> None:
         "08",
         "09",
         "10",
+        "11",
     ]
     # docs/index.md names them in the order of the pages they go with
     index = (EXAMPLES[0].parents[1] / "docs" / "index.md").read_text(encoding="utf-8")
