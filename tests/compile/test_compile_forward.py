@@ -132,6 +132,10 @@ def test_the_exported_file_runs_in_a_venv_without_glassnet(tmp_path) -> None:
     np.testing.assert_array_equal(got, _eager(model, x))
 
 
+def test_export_is_reachable_from_gn_compile() -> None:
+    assert gn.compile.export_numpy is export_numpy
+
+
 def test_export_refuses_an_op_without_a_numpy_template(tmp_path) -> None:
     gn.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 4), nn.LayerNorm(4), nn.Linear(4, 2)).eval()

@@ -53,3 +53,8 @@ def compile(  # noqa: A001 - PyTorch's name
             "gn.compile(model) a forward pass; pass both the loss and the optimizer, or neither"
         )
     return CompiledStep(model, loss_fn, optimizer, keep_grads, max_grad_norm)
+
+
+# gn.compile is this function (the package is glassnet.compile): its helpers are reachable
+# from it too, as gn.compile.export_numpy
+compile.export_numpy = export_numpy  # type: ignore[attr-defined]
