@@ -517,3 +517,31 @@ def test_gradcheck_still_sees_weights_kept_in_fortran_order() -> None:
     assert w.data.flags.f_contiguous and not w.data.flags.c_contiguous
     xs = gn.tensor(x[2])
     assert gn.gradcheck(lambda w: (xs @ w.T).tanh().sum(), [w])
+
+
+class _Softmaxes(nn.Module):
+    """Softmax in a hidden layer, leaky ReLU, and log-softmax at the output (with NLL):
+    their templates, the softmax backward as a vector-Jacobian product."""
+
+    def __init__(self, dtype: str = "float32") -> None:
+        super().__init__()
+        gn.manual_seed(0)
+        self.a, self.b = nn.Linear(12, 16), nn.Linear(16, 4)
+        if dtype == "float64":
+            self.double()
+
+    def forward(self, x):
+        h = nn.functional.softmax(self.a(x), dim=1) * 4.0
+        h = nn.functional.leaky_relu(h - 0.2, 0.1)
+        return nn.functional.log_softmax(self.b(h), dim=-1)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_in_a_hidden_layer_leaky_relu_and_log_softmax(dtype: str) -> None:
+    eager = _train(_Softmaxes, OPTIMIZERS["adam"], False, dtype, loss_fn=nn.NLLLoss())
+    compiled = _train(_Softmaxes, OPTIMIZERS["adam"], True, dtype, loss_fn=nn.NLLLoss())
+    _assert_same(eager, compiled, dtype)
+    source = compiled[4].source
+    for op in ("Softmax", "LeakyReLU", "LogSoftmax"):
+        assert f"{op}.forward(" not in source and f"# {op}:" in source
+    assert "s * (g - g . s)" in source

@@ -90,6 +90,23 @@ class LeakyReLU(Function):
         (x,) = ctx.saved_tensors
         return np.where(x > 0, grad_y, grad_y * np.asarray(ctx.slope, dtype=grad_y.dtype))
 
+    @staticmethod
+    def emit(e, needs, x, negative_slope):
+        """gn.compile: slope x everywhere, then x itself where x > 0 (np.where's choice)."""
+        slope = e.bind(np.asarray(negative_slope, dtype=x.dtype), "negative_slope")
+        y, positive = e.like(x, "leaky_relu"), e.like(x, "positive", dtype=bool)
+        e.line(f"np.greater({x}, 0, out={positive})")
+        e.line(f"np.multiply({x}, {slope}, out={y})")
+        e.line(f"np.copyto({y}, {x}, where={positive})")
+
+        def backward(g):
+            grad_x = e.grad(x)
+            e.line(f"np.multiply({g}, {slope}, out={grad_x})  # slope g, and g where x > 0")
+            e.line(f"np.copyto({grad_x}, {g}, where={positive})")
+            return grad_x, None
+
+        return y, backward
+
 
 class ELU(Function):
     """y = x where x > 0, else alpha (e^x - 1).
@@ -278,6 +295,28 @@ class Softmax(Function):
         (s,) = ctx.saved_tensors
         return s * (grad_y - (grad_y * s).sum(axis=ctx.dim, keepdims=True))
 
+    @staticmethod
+    def emit(e, needs, x, dim):
+        """gn.compile: the same steps, into arrays made once; backward is the
+        vector-Jacobian product s * (g - sum(g s)), never J."""
+        s, row = e.like(x, "softmax"), e.new(_kept(x.shape, dim), x.dtype, "row")
+        e.line(f"np.max({x}, axis={dim}, keepdims=True, out={row})")
+        e.line(f"np.subtract({x}, {row}, out={s})  # every exponent <= 0")
+        e.line(f"np.exp({s}, out={s})")
+        e.line(f"np.sum({s}, axis={dim}, keepdims=True, out={row})")
+        e.line(f"np.divide({s}, {row}, out={s})")
+
+        def backward(g):
+            gs, total = e.like(x, "g_times_s"), e.new(_kept(x.shape, dim), x.dtype, "g_dot_s")
+            grad_x = e.grad(x)
+            e.line(f"np.multiply({g}, {s}, out={gs})")
+            e.line(f"np.sum({gs}, axis={dim}, keepdims=True, out={total})  # g . s per row")
+            e.line(f"np.subtract({g}, {total}, out={gs})")
+            e.line(f"np.multiply({s}, {gs}, out={grad_x})  # s * (g - g . s)")
+            return grad_x, None
+
+        return s, backward
+
 
 class LogSoftmax(Function):
     """y_i = x_i - log sum_j e^(x_j) = x_i - logsumexp(x), along ``dim``.
@@ -298,6 +337,35 @@ class LogSoftmax(Function):
     def backward(ctx, grad_y):
         (y,) = ctx.saved_tensors
         return grad_y - np.exp(y) * grad_y.sum(axis=ctx.dim, keepdims=True)
+
+    @staticmethod
+    def emit(e, needs, x, dim):
+        """gn.compile: ``stable_log_softmax``'s steps, then g - e^y sum(g), into arrays
+        made once."""
+        y, row = e.like(x, "log_softmax"), e.new(_kept(x.shape, dim), x.dtype, "row")
+        exps = e.like(x, "exps")
+        e.line(f"np.max({x}, axis={dim}, keepdims=True, out={row})")
+        e.line(f"np.subtract({x}, {row}, out={y})  # every exponent <= 0")
+        e.line(f"np.exp({y}, out={exps})")
+        e.line(f"np.sum({exps}, axis={dim}, keepdims=True, out={row})")
+        e.line(f"np.log({row}, out={row})")
+        e.line(f"np.subtract({y}, {row}, out={y})  # x - logsumexp(x): never log(softmax)")
+
+        def backward(g):
+            total, grad_x = e.new(_kept(x.shape, dim), x.dtype, "g_sum"), e.grad(x)
+            e.line(f"np.sum({g}, axis={dim}, keepdims=True, out={total})")
+            e.line(f"np.exp({y}, out={exps})  # s = e^y")
+            e.line(f"np.multiply({exps}, {total}, out={exps})")
+            e.line(f"np.subtract({g}, {exps}, out={grad_x})  # g - s sum(g)")
+            return grad_x, None
+
+        return y, backward
+
+
+def _kept(shape: tuple[int, ...], dim: int) -> tuple[int, ...]:
+    """``shape`` reduced along ``dim`` with keepdims (the per-row arrays of a softmax)."""
+    dim %= len(shape)
+    return tuple(1 if i == dim else n for i, n in enumerate(shape))
 
 
 # ------------------------------------------------------------------ the functions users call
