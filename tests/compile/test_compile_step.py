@@ -545,3 +545,32 @@ def test_softmax_in_a_hidden_layer_leaky_relu_and_log_softmax(dtype: str) -> Non
     for op in ("Softmax", "LeakyReLU", "LogSoftmax"):
         assert f"{op}.forward(" not in source and f"# {op}:" in source
     assert "s * (g - g . s)" in source
+
+
+class _Convs(nn.Module):
+    """Convolutions with padding, dilation, stride, groups, "same" and no bias: the Conv
+    template against the eager op."""
+
+    def __init__(self, dtype: str = "float32") -> None:
+        super().__init__()
+        gn.manual_seed(0)
+        self.c1 = nn.Conv2d(2, 4, 3, padding=(1, 2), dilation=(1, 2))  # (N, 4, 3, 2)
+        self.c2 = nn.Conv2d(4, 4, 2, stride=(1, 2), groups=2, bias=False)  # (N, 4, 2, 1)
+        self.c3 = nn.Conv1d(4, 3, 3, padding="same")  # (N, 3, 2)
+        self.fc = nn.Linear(6, 4)
+        if dtype == "float64":
+            self.double()
+
+    def forward(self, x):
+        h = self.c2(self.c1(x.reshape(x.shape[0], 2, 3, 2)).relu()).relu()
+        h = self.c3(h.reshape(h.shape[0], 4, 2)).tanh()
+        return self.fc(h.reshape(h.shape[0], -1))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_convolutions_written_out(dtype: str) -> None:
+    eager = _train(_Convs, OPTIMIZERS["sgd-momentum"], False, dtype)
+    compiled = _train(_Convs, OPTIMIZERS["sgd-momentum"], True, dtype)
+    _assert_same(eager, compiled, dtype)
+    source = compiled[4].source
+    assert "Conv.forward(" not in source and "im2col" in source

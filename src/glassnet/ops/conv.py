@@ -119,13 +119,14 @@ def _sliced(length: int) -> tuple[int, int]:
     return count * CHUNK, count
 
 
-def _product(w: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """w @ cols for w (G, M, K) and cols (G, K, L): (G, M, L), in slices of L when M is short."""
+def _product(w: np.ndarray, cols: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """w @ cols for w (G, M, K) and cols (G, K, L): (G, M, L), in slices of L when M is
+    short; into ``out`` if given (gn.compile's arrays made once)."""
     groups, m, _ = w.shape
     length = cols.shape[-1]
     if m > SHORT_ROWS or length < 4 * CHUNK:
-        return np.matmul(w, cols)
-    y = np.empty((groups, m, length), dtype=np.result_type(w, cols))
+        return np.matmul(w, cols, out=out)
+    y = np.empty((groups, m, length), dtype=np.result_type(w, cols)) if out is None else out
     whole, count = _sliced(length)
     for i in range(groups):  # (M, K) @ (count, K, CHUNK), written into y's slices in place
         np.matmul(
@@ -263,6 +264,57 @@ class Conv(Function):
         if need_x:
             grad_x = _input_grad(g, weight, n, out, ctx.layout)
         return grad_x, grad_w, grad_b
+
+    @staticmethod
+    def emit(e, needs, x, weight, bias, *, stride, padding, dilation, groups):
+        """gn.compile: the same steps, with the padded input, the columns and Y made once;
+        the products and col2im are the same functions the eager op calls."""
+        n, c_in, *size = x.shape
+        c_out, c_g, *kernel = weight.shape
+        kernel, nd = tuple(kernel), len(kernel)
+        padded = tuple(m + lo + hi for m, (lo, hi) in zip(size, padding))
+        x_pad = e.new((c_in, *padded, n), x.dtype, "x_padded")
+        e.arrays[x_pad.name].fill(0)  # the padding stays 0: each step writes the inside
+        windows = _windows_batch_last(e.arrays[x_pad.name], kernel, stride, dilation)
+        out = windows.shape[1 + nd : 1 + 2 * nd]
+        taps, length = c_g * math.prod(kernel), math.prod(out) * n
+        win = e.bind(windows, "windows")
+        cols = e.new((groups, taps, length), x.dtype, "columns")
+        y_t = e.new((c_out, *out, n), x.dtype, "conv_t")
+        y = e.array(np.moveaxis(e.arrays[y_t.name], -1, 0), "conv")  # a view, batch last
+        product = e.bind(_product, "conv_product", exact=True)
+        inside = ", ".join(f"{lo}:{lo + m}" for m, (lo, _) in zip(size, padding))
+        e.line(f"np.copyto({x_pad}[:, {inside}], np.moveaxis({x}, 0, -1))  # batch last")
+        e.line(f"np.copyto({cols}.reshape({windows.shape}), {win})  # im2col: fields as columns")
+        w3 = f"{weight}.reshape({groups}, {c_out // groups}, {taps})"
+        e.line(f"{product}({w3}, {cols}, out={y_t}.reshape({groups}, {c_out // groups}, -1))")
+        if bias is not None:
+            shape = (c_out, *(1,) * (nd + 1))
+            e.line(f"np.add({y_t}, {bias}.reshape({shape}), out={y_t})  # Y = W X + b")
+
+        def backward(g):
+            need_x, need_w, need_b = needs
+            g_t = e.new((c_out, *out, n), x.dtype, "grad_conv_t")
+            g3 = f"{g_t}.reshape({groups}, {c_out // groups}, -1)"
+            e.line(f"np.copyto({g_t}, np.moveaxis({g}, 0, -1))  # G, laid out as the columns")
+            grad_x = grad_w = grad_b = None
+            if need_w:
+                gram = e.bind(_gram, "conv_gram", exact=True)
+                grad_w = e.grad(weight)
+                e.line(f"np.copyto({grad_w}, {gram}({g3}, {cols}).reshape({weight.shape}))")
+            if need_b:
+                grad_b = e.grad(bias)
+                e.line(f"np.sum({g_t}.reshape({c_out}, -1), axis=1, out={grad_b})")
+            if need_x:
+                layout = (padded, padding, stride, dilation, groups)
+                col2im = e.bind(_input_grad, "conv_input_grad", exact=True)
+                grad_x = e.assign(
+                    f"{col2im}({g3}, {weight}, {n}, {out}, {layout})", x.shape, x.dtype,
+                    f"grad_{x.name}",
+                )  # fmt: skip
+            return grad_x, grad_w, grad_b
+
+        return y, backward
 
 
 def _windows_batch_last(
