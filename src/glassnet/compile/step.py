@@ -75,6 +75,7 @@ class Built:
         self.optimizer_state: dict = {}  # the optimizer's state dict, as traced
         self.output = None  # the model's output, as a tensor over the code's own array
         self.stateful = False  # its forward changes buffers or draws random numbers
+        self.structure: tuple = ()  # the optimizer's set-up it was written for
 
     def bound(self) -> bool:
         """Do the parameters and buffers still hold the arrays the code was written for,
@@ -486,7 +487,6 @@ class CompiledStep(Compiled):
         self.on_nonfinite = "eager"
         self.last_output: Tensor | None = None  # the model's output in the last step
         self._watch: dict[tuple, tuple] = {}  # key -> (numbers on modules, optimizer set-up)
-        self._watch_structure: dict[int, tuple] = {}  # id(built) -> its optimizer set-up
 
     def __call__(self, x: Any, y: Any) -> Tensor:
         xa = x.data if isinstance(x, Tensor) else np.asarray(x)
@@ -507,13 +507,13 @@ class CompiledStep(Compiled):
 
     def _current(self, built: Built) -> bool:
         """The checks that no module change can show: parameters' arrays, anomaly mode,
-        the optimizer's set-up."""
-        return (
-            built.bound()
-            and not _anomaly.enabled
-            and is_grad_enabled()  # under no_grad the eager step raises: let it
-            and self._watch_structure[id(built)] == updates.structure(self.optimizer)
-        )
+        grad mode, the optimizer's set-up."""
+        return built.bound() and not _anomaly.enabled and self._same_setup(built.structure)
+
+    def _same_setup(self, structure: tuple) -> bool:
+        """Grad mode on (under no_grad the eager step raises: let it) and the optimizer set
+        up as when the code was traced."""
+        return is_grad_enabled() and structure == updates.structure(self.optimizer)
 
     def _run(self, built: Built, xa: np.ndarray, ya: np.ndarray) -> Tensor:
         if built.check is not None and not _labels_below(ya, built.check):
@@ -538,12 +538,8 @@ class CompiledStep(Compiled):
         on the modules, the same optimizer set-up (else it is traced again)."""
         if isinstance(built, Built) and not built.bound():
             return False
-        if not is_grad_enabled():
-            return False
         watched, structure = self._watch[key]
-        return all(getattr(m, k) == v for m, k, v in watched) and structure == (
-            updates.structure(self.optimizer)
-        )
+        return self._same_setup(structure) and all(getattr(m, k) == v for m, k, v in watched)
 
     def _eager(self, xa: np.ndarray, ya: np.ndarray) -> Tensor:
         loss, self.last_output = eager_step(
@@ -568,5 +564,5 @@ class CompiledStep(Compiled):
                 self.model, self.loss_fn, self.optimizer, traced, xa, ya, self.keep_grads,
                 self.max_grad_norm,
             )  # fmt: skip
-            self._watch_structure[id(self._last)] = self._watch[key][1]
+            self._last.structure = self._watch[key][1]
         return traced.loss
