@@ -14,6 +14,7 @@ import numpy as np
 from glassnet.compile.emit import Emitter, Var
 from glassnet.nn import functional as F
 from glassnet.nn.loss import CrossEntropyLoss
+from glassnet.ops.activation import LogSoftmax
 
 
 def plain_cross_entropy(loss_fn, output: np.ndarray, target: np.ndarray) -> dict | None:
@@ -67,19 +68,11 @@ def emit_cross_entropy(e: Emitter, z: Var, y: Var, how: dict) -> tuple[str, Var]
     return "loss", Var(p.name, p.shape, p.dtype, owned=True)
 
 
-def _log_softmax(e: Emitter, z: Var) -> Var:
-    """log_p = z - logsumexp(z) along the classes, the max subtracted first."""
-    n, _ = z.shape
-    log_p = e.new(z.shape, z.dtype, "log_p", numbered=False)
-    p = e.new(z.shape, z.dtype, "p", numbered=False)
-    row_max = e.new((n, 1), z.dtype, "row_max", numbered=False)
-    e.line(f"np.max({z}, axis=1, keepdims=True, out={row_max})")
-    e.line(f"np.subtract({z}, {row_max}, out={log_p})  # shift: every exponent <= 0")
-    e.line(f"np.exp({log_p}, out={p})")
-    e.line(f"np.sum({p}, axis=1, keepdims=True, out={row_max})")
-    e.line(f"np.log({row_max}, out={row_max})")
-    e.line(f"np.subtract({log_p}, {row_max}, out={log_p})  # z - logsumexp(z): no log(softmax)")
-    return log_p, p
+def _log_softmax(e: Emitter, z: Var) -> tuple[Var, Var]:
+    """log_p = z - logsumexp(z) along the classes, as LogSoftmax's own template writes it
+    (the max subtracted first), and an array for p = e^log_p."""
+    log_p, _ = LogSoftmax.emit(e, (False,), z, 1)
+    return log_p, e.new(z.shape, z.dtype, "p", numbered=False)
 
 
 def _weighted_cross_entropy(e: Emitter, z: Var, y: Var, how: dict) -> tuple[str, Var]:
