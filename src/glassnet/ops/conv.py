@@ -355,6 +355,18 @@ def _input_grad(g, weight, n, out, layout):
     return np.moveaxis(grad_pad[(slice(None), *inner)], -1, 0)
 
 
+def _batch_of(x: Tensor, nd: int, where: str) -> tuple[Tensor, bool]:
+    """x as (N, C_in, *spatial), and whether it came without the batch dimension (PyTorch
+    takes (C_in, *spatial) as a batch of one); conv and its transpose take the same."""
+    if x.ndim not in (nd + 1, nd + 2):
+        dims = "(N, C_in, L)" if nd == 1 else "(N, C_in, H, W)"
+        raise ValueError(
+            f"{where}: input must be {dims} or without the batch dimension, got shape {x.shape}"
+        )
+    unbatched = x.ndim == nd + 1
+    return (x.reshape(1, *x.shape) if unbatched else x), unbatched
+
+
 def _check_one_dtype(x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, where: str):
     """Input, weight and bias must share one dtype: a float64 input would silently upcast
     a float32 layer (conv and its transpose both check this)."""
@@ -438,17 +450,10 @@ def _conv(
     groups: int,
 ) -> Tensor:
     where = f"conv{nd}d"
-    dims = "(N, C_in, L)" if nd == 1 else "(N, C_in, H, W)"
-    if x.ndim not in (nd + 1, nd + 2):
-        raise ValueError(
-            f"{where}: input must be {dims} or without the batch dimension, got shape {x.shape}"
-        )
+    x, unbatched = _batch_of(x, nd, where)
     if weight.ndim != nd + 2:
         kdims = "(C_out, C_in / groups, k)" if nd == 1 else "(C_out, C_in / groups, kH, kW)"
         raise ValueError(f"{where}: weight must have shape {kdims}, got {weight.shape}")
-    unbatched = x.ndim == nd + 1
-    if unbatched:  # PyTorch takes (C_in, *spatial) as a batch of one
-        x = x.reshape(1, *x.shape)
     c_out, c_g, *kernel = weight.shape
     kernel = tuple(kernel)
     if not isinstance(groups, (int, np.integer)) or groups < 1:

@@ -19,7 +19,14 @@ import numpy as np
 
 from glassnet.autograd.function import Function
 from glassnet.autograd.tensor import Tensor
-from glassnet.ops.conv import _check_one_dtype, _col2im, _stride_dilation, _tuple, _windows
+from glassnet.ops.conv import (
+    _batch_of,
+    _check_one_dtype,
+    _col2im,
+    _stride_dilation,
+    _tuple,
+    _windows,
+)
 
 
 def _rows(a: np.ndarray, groups: int) -> np.ndarray:
@@ -171,20 +178,13 @@ def _conv_transpose(
     dilation: int | Sequence[int],
 ) -> Tensor:
     where = f"conv_transpose{nd}d"
-    dims = "(N, C_in, L)" if nd == 1 else "(N, C_in, H, W)"
-    if x.ndim not in (nd + 1, nd + 2):
-        raise ValueError(
-            f"{where}: input must be {dims} or without the batch dimension, got shape {x.shape}"
-        )
+    x, unbatched = _batch_of(x, nd, where)
     if weight.ndim != nd + 2:
         kdims = "(C_in, C_out / groups, k)" if nd == 1 else "(C_in, C_out / groups, kH, kW)"
         raise ValueError(
             f"{where}: weight must have shape {kdims} (in channels first, the transpose of "
             f"conv{nd}d's), got {weight.shape}"
         )
-    unbatched = x.ndim == nd + 1
-    if unbatched:  # PyTorch takes (C_in, *spatial) as a batch of one
-        x = x.reshape(1, *x.shape)
     c_in, c_og, *kernel = weight.shape
     kernel = tuple(kernel)
     if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
