@@ -83,6 +83,22 @@ def test_a_buffer_replaced_after_compiling() -> None:
     np.testing.assert_allclose(runs[1][2][1].running_var.data, runs[0][2][1].running_var.data)
 
 
+def test_batchnorm_in_eval_mode_fine_tuning() -> None:
+    """Frozen running statistics (model.eval() while training the weights): the compiled
+    step's normalise-by-running-statistics template, forward and backward, in 1-D and 2-D."""
+
+    def make():
+        gn.manual_seed(0)
+        model = nn.Sequential(
+            nn.Linear(12, 12), nn.BatchNorm1d(12), nn.ReLU(), nn.Unflatten(1, (3, 2, 2)),
+            nn.BatchNorm2d(3), nn.Flatten(), nn.Linear(12, 4),
+        )  # fmt: skip
+        model(gn.randn(16, 12))  # running statistics away from 0 and 1
+        return model.eval()
+
+    _pair(make, 12)
+
+
 @pytest.mark.parametrize("bias", [True, False])
 def test_one_dimensional_input_to_linear(bias: bool) -> None:
     def make():

@@ -391,6 +391,15 @@ def _torch_f(name, **kw):
 
 
 spec("relu", gn.relu, lambda x: np.where(x > 0, x, 0.0), [(3, 4)], _torch_f("relu"))
+# evaluation BatchNorm: the running statistics normalise, by hand
+spec(
+    "running_normalize",
+    lambda x: gn.ops.norm.RunningNormalize.apply(
+        x, np.linspace(-1, 1, 4, dtype=x.dtype), np.linspace(0.5, 2, 4, dtype=x.dtype), 1e-5
+    ),
+    lambda x: (x - np.linspace(-1, 1, 4)) / np.sqrt(np.linspace(0.5, 2, 4) + 1e-5),
+    [(3, 4)],
+)
 # BatchNorm's running-statistics step: the identity on x (the update is tested in
 # tests/nn against torch.nn.BatchNorm1d/2d's running_mean and running_var)
 spec(

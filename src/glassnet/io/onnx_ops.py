@@ -309,6 +309,18 @@ def _normalize(b: Builder, op: Op) -> str:
     return b.node("LayerNormalization", [b.value(x), ones, zeros], axis=axes[0], epsilon=eps)
 
 
+@emits(norm.RunningNormalize)
+def _running_normalize(b: Builder, op: Op) -> str:
+    """Evaluation BatchNorm, (x - running_mean) / sqrt(running_var + eps) per channel:
+    BatchNormalization with a scale of ones and a shift of zeros (the layer's weight and
+    bias follow as Mul and Add)."""
+    x, mean, var, eps = op.args[:4]
+    ones = b.constant(np.ones(x.shape[1], x.dtype), "ones")
+    zeros = b.constant(np.zeros(x.shape[1], x.dtype), "zeros")
+    inputs = [b.value(x), ones, zeros, b.value(mean), b.value(var)]
+    return b.node("BatchNormalization", inputs, epsilon=float(eps))
+
+
 # --- convolution and pooling --------------------------------------------------------------
 
 

@@ -29,7 +29,6 @@ from glassnet.ops.attention import scaled_dot_product_attention
 from glassnet.ops.conv import conv1d, conv2d
 from glassnet.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from glassnet.ops.dropout import dropout_op
-from glassnet.ops.elementwise import sqrt
 from glassnet.ops.embedding import embedding
 from glassnet.ops.linalg import linear
 from glassnet.ops.loss import (
@@ -43,7 +42,7 @@ from glassnet.ops.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from glassnet.ops.norm import Normalize, RunningStats
+from glassnet.ops.norm import Normalize, RunningNormalize, RunningStats
 from glassnet.ops.pool import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -233,7 +232,6 @@ def batch_norm_counted(
         )
     channels = input.shape[1]
     axes = (0, *range(2, input.ndim))
-    view = (1, channels) + (1,) * (input.ndim - 2)
     if training or running_mean is None:
         n = input.numel() // channels
         if n <= 1:
@@ -248,9 +246,8 @@ def batch_norm_counted(
                 x, running_mean, running_var, count, axes, momentum or 0.0, cumulative
             )
         y = Normalize.apply(x, axes, eps)
-    else:  # as ops on the buffers (no graph: they need no gradient), so gn.compile sees them
-        scale = 1 / sqrt(running_var + eps)  # eps a plain number: the buffer's dtype stays
-        y = (input - running_mean.reshape(view)) * scale.reshape(view)
+    else:
+        y = RunningNormalize.apply(input, running_mean, running_var, eps)
     return _per_channel_affine(y, weight, bias)
 
 

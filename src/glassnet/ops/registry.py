@@ -188,6 +188,14 @@ _op(
 )
 _op("normalize", norm.Normalize, lambda x: norm.Normalize.apply(x, (1,), 1e-5), (3, 4))
 _op(
+    "running_normalize",
+    norm.RunningNormalize,
+    lambda x: norm.RunningNormalize.apply(
+        x, np.linspace(-1, 1, 4, dtype=x.dtype), np.linspace(0.5, 2, 4, dtype=x.dtype), 1e-5
+    ),
+    (3, 4),
+)
+_op(
     "running_stats",
     norm.RunningStats,
     lambda x: norm.RunningStats.apply(
