@@ -46,6 +46,8 @@ def _inputs(shape, seed):
 
 
 def _check(model, example, inputs, tmp_path):
+    """The file passes ONNX's full check, runs in ONNX Runtime and agrees with glassnet's
+    eval-mode forward at every batch size in ``inputs``."""
     path = tmp_path / "model.onnx"
     gn.onnx.export(model, example, path)
     proto = onnx.load(str(path))
@@ -55,18 +57,27 @@ def _check(model, example, inputs, tmp_path):
     for x in inputs.values():
         expected = gn.predict(model, x).numpy()
         (got,) = session.run(None, {"input": x})
+        assert got.shape == expected.shape
         np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+    return proto
+
+
+_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.GroupNorm, nn.RMSNorm)
 
 
 def _move_batchnorm_statistics(model, shape):
-    if any(isinstance(m, nn.BatchNorm1d) for m in model.modules()):
+    """A few training batches, so eval mode uses running statistics far from (0, 1), and
+    non-trivial scales and shifts on the norm layers, so a swapped one shows."""
+    if any(isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)) for m in model.modules()):
         model.train()
+        rng = np.random.default_rng(0)
         for _ in range(3):
-            model(
-                gn.tensor(
-                    np.random.default_rng(0).standard_normal((8, *shape)).astype(np.float32) * 2 + 1
-                )
-            )
+            model(gn.tensor(rng.standard_normal((8, *shape)).astype(np.float32) * 2 + 1))
+    for m in model.modules():
+        for name in ("weight", "bias"):
+            p = getattr(m, name, None)
+            if isinstance(m, _NORMS) and p is not None:
+                p.data[...] = np.random.default_rng(1).uniform(0.5, 1.5, p.shape)
 
 
 @pytest.mark.parametrize("name", list(LAYERS))

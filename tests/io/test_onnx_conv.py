@@ -4,7 +4,6 @@ from one dynamic-batch file, and so does a small CNN end to end."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 import glassnet as gn
@@ -13,6 +12,8 @@ from glassnet.autograd.function import Function
 onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 nn, F = gn.nn, gn.nn.functional
+
+from tests.io.test_onnx import _check, _inputs, _move_batchnorm_statistics  # noqa: E402
 
 
 class Functional(nn.Module):
@@ -126,42 +127,6 @@ LAYERS = {
         (3, 5, 3),
     ),
 }
-
-
-def _inputs(shape, seed):
-    return {
-        n: np.random.default_rng(seed + n).standard_normal((n, *shape)).astype(np.float32)
-        for n in (1, 17)
-    }
-
-
-def _check(model, example, inputs, tmp_path):
-    """The file runs in ONNX Runtime and agrees with glassnet's eval-mode forward."""
-    path = tmp_path / "model.onnx"
-    gn.onnx.export(model, example, path)
-    proto = onnx.load(str(path))
-    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
-    session = ort.InferenceSession(str(path))
-    for x in inputs.values():
-        expected = gn.predict(model, x).numpy()
-        (got,) = session.run(None, {"input": x})
-        assert got.shape == expected.shape
-        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
-    return proto
-
-
-def _move_batchnorm_statistics(model, shape):
-    """A few training batches, so eval mode uses running statistics far from (0, 1)."""
-    if any(isinstance(m, nn.BatchNorm2d) for m in model.modules()):
-        model.train()
-        rng = np.random.default_rng(0)
-        for _ in range(3):
-            model(gn.tensor(rng.standard_normal((8, *shape)).astype(np.float32) * 2 + 1))
-    for m in model.modules():  # non-trivial scales and shifts, so a swapped one shows
-        for name in ("weight", "bias"):
-            p = getattr(m, name, None)
-            if isinstance(m, (nn.BatchNorm2d, nn.GroupNorm, nn.RMSNorm)) and p is not None:
-                p.data[...] = np.random.default_rng(1).uniform(0.5, 1.5, p.shape)
 
 
 @pytest.mark.parametrize("name", list(LAYERS))
