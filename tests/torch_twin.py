@@ -37,3 +37,15 @@ def compare_module(model, twin, x: np.ndarray, rtol: float, atol: float, seed: i
         np.testing.assert_allclose(
             p.grad.data, theirs[name].grad.numpy(), rtol=rtol, atol=atol, err_msg=name
         )
+
+
+def assert_same_torch_module(back, theirs) -> None:
+    """``back`` (a glassnet model sent to torch) is ``theirs`` again: every constructor
+    argument (the repr), the state_dict's keys in order, and each tensor's dtype and values."""
+    import torch
+
+    assert repr(back) == repr(theirs)  # every constructor argument made the trip
+    state, returned = theirs.state_dict(), back.state_dict()
+    assert list(returned) == list(state)
+    for key, value in state.items():
+        assert returned[key].dtype == value.dtype and torch.equal(returned[key], value), key

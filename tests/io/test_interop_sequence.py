@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from tests.torch_twin import assert_same_torch_module
 
 torch = pytest.importorskip("torch")
 
@@ -138,11 +139,7 @@ def test_from_torch_gives_the_same_outputs_and_to_torch_round_trips(name) -> Non
     for got, expected in zip(_run_ours(ours, x, call), _run_torch(theirs, x, call), strict=True):
         np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
     back = gn.interop.to_torch(ours)
-    assert repr(back) == repr(theirs)  # every constructor argument made the trip
-    state, returned = theirs.state_dict(), back.state_dict()
-    assert list(returned) == list(state)
-    for key, value in state.items():
-        assert returned[key].dtype == value.dtype and torch.equal(returned[key], value), key
+    assert_same_torch_module(back, theirs)
 
 
 @pytest.mark.parametrize("name", list(CASES))
