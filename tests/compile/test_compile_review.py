@@ -12,35 +12,19 @@ import pytest
 import glassnet as gn
 from glassnet import nn
 from glassnet.compile import export_numpy
-from tests.compile.test_compile_step import _assert_same, _data
+from tests.compile.test_compile_step import _assert_same, _data, _train
 
 
 def _pair(make, steps, between=None, loss_fn=None, opt=None, data=None, clip=None):
     """Run the eager loop and the compiled step from the same start; ``between(i, model,
     optimizer)`` changes something before step i in both."""
-    runs = []
-    for compiled in (False, True):
-        model = make()
-        optimizer = (opt or (lambda p: gn.optim.SGD(p, lr=0.05, momentum=0.9)))(model.parameters())
-        lf = loss_fn or nn.CrossEntropyLoss()
-        step = gn.compile(model, lf, optimizer, max_grad_norm=clip) if compiled else None
-        xs, ys = data or _data()
-        losses = []
-        for i in range(steps):
-            if between:
-                between(i, model, optimizer)
-            x, y = gn.tensor(xs[i % len(xs)]), gn.tensor(ys[i % len(ys)])
-            if compiled:
-                losses.append(step(x, y).item())
-            else:
-                optimizer.zero_grad()
-                loss = lf(model(x), y)
-                loss.backward()
-                if clip is not None:
-                    nn.utils.clip_grad_norm_(model.parameters(), clip)
-                optimizer.step()
-                losses.append(loss.item())
-        runs.append((losses, [p.data.copy() for p in model.parameters()], model, optimizer))
+    opt = opt or (lambda p: gn.optim.SGD(p, lr=0.05, momentum=0.9))
+
+    def run(compiled: bool):
+        return _train(lambda dtype: make(), opt, compiled, loss_fn=loss_fn, steps=steps,
+                      data=data, clip=clip, between=between)  # fmt: skip
+
+    runs = [run(False), run(True)]
     _assert_same(runs[0], runs[1], "float32")
     return runs
 

@@ -40,8 +40,9 @@ def _data(dtype: str = "float32", batch: int = 8, count: int = 10):
 
 
 def _train(make_model, make_opt, compiled: bool, dtype="float32", loss_fn=None, steps=STEPS,
-           data=None, scheduler=None, keep_grads=False, clip=None):  # fmt: skip
-    """Train from the same start; returns (losses, final parameters, model, optimizer)."""
+           data=None, scheduler=None, keep_grads=False, clip=None, between=None):  # fmt: skip
+    """Train from the same start; ``between(i, model, optimizer)``, if given, changes
+    something before step i. Returns (losses, final parameters, model, optimizer, step)."""
     model = make_model(dtype)
     optimizer = make_opt(model.parameters())
     sched = scheduler(optimizer) if scheduler else None
@@ -54,6 +55,8 @@ def _train(make_model, make_opt, compiled: bool, dtype="float32", loss_fn=None, 
     )
     losses = []
     for i in range(steps):
+        if between:
+            between(i, model, optimizer)
         x, y = gn.tensor(xs[i % len(xs)]), gn.tensor(ys[i % len(ys)])
         if compiled:
             loss = step(x, y)
