@@ -157,3 +157,36 @@ def test_pytorch_habits_get_a_pointer_to_the_training_step() -> None:
     assert not out.requires_grad
     with pytest.raises(TypeError, match=r"loss = step\(x, y\)"):
         predict(x, np.zeros(2, int))
+
+
+class _Recurrent(nn.Module):
+    """A two-layer GRU read at its last state: its zero initial state holds the batch size,
+    so the exported file must make it per batch size rather than store it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.gru = nn.GRU(2, 6, num_layers=2, batch_first=True)
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, x):
+        _, h = self.gru(x)
+        return self.head(h[-1])
+
+
+def test_a_gru_exports_for_any_batch_size(tmp_path) -> None:
+    gn.manual_seed(0)
+    model = _Recurrent().eval()
+    export_numpy(model, (5, 2), tmp_path)
+    assert "constant" not in str(np.load(tmp_path / "weights.npz").files)  # made, not stored
+    rng = np.random.default_rng(4)
+    for batch in (1, 4):
+        x = rng.standard_normal((batch, 5, 2)).astype(np.float32)
+        got = _run_exported(tmp_path, x, sys.executable)
+        np.testing.assert_allclose(got, _eager(model, x), rtol=1e-6, atol=1e-7)
+
+
+def test_export_names_the_sample_shape_when_given_a_batch(tmp_path) -> None:
+    model = _model()
+    with pytest.raises(TypeError, match=r"one sample's shape.*x.shape\[1:\]"):
+        export_numpy(model, np.zeros((2, 3, 4), np.float32), tmp_path)
+    assert not (tmp_path / "model.py").exists()

@@ -577,3 +577,89 @@ def test_convolutions_written_out(dtype: str) -> None:
     _assert_same(eager, compiled, dtype)
     source = compiled[4].source
     assert "Conv.forward(" not in source and "im2col" in source
+
+
+class _DeepGRU(nn.Module):
+    """Two stacked bidirectional GRU layers without biases, read through slices and a
+    stack: the GRU template's input gradient (the upper layer's x comes from the lower
+    layer) and the GetItem and Stack templates."""
+
+    def __init__(self, dtype: str = "float32", bias: bool = False) -> None:
+        super().__init__()
+        rng = np.random.default_rng(0)
+        self.gru = nn.GRU(3, 5, num_layers=2, bias=bias, batch_first=True, bidirectional=True,
+                          generator=rng)  # fmt: skip
+        self.head = nn.Linear(2 * 5, 3, generator=rng)
+        if dtype == "float64":
+            self.double()
+
+    def forward(self, x):
+        out, h = self.gru(x.reshape(x.shape[0], 4, 3))
+        return self.head(out[:, -1] + h[-2:].sum(0).repeat(1, 2)[:, :10] * 0.5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("bias", [False, True])
+def test_stacked_bidirectional_gru_matches_eager(dtype: str, bias: bool) -> None:
+    """The GRU cell's code template against the eager cells: same losses and weights after
+    100 Adam steps, in both precisions."""
+    rng = np.random.default_rng(5)
+    data = (
+        rng.standard_normal((10, 6, 12)).astype(dtype),
+        rng.integers(0, 3, (10, 6)),
+    )
+
+    def make(d):
+        return _DeepGRU(d, bias)
+
+    eager = _train(make, OPTIMIZERS["adam"], False, dtype=dtype, data=data)
+    compiled = _train(make, OPTIMIZERS["adam"], True, dtype=dtype, data=data)
+    _assert_same(eager, compiled, dtype)
+    source = compiled[4].source
+    assert "GRUCell.forward" not in source and "dh = dgh W_hh" in source  # written out
+    assert "dx = dgi W_ih" in source  # the upper layer's input gradient
+
+
+class _Picks(nn.Module):
+    """Basic slices (written as code) and an integer-array index that names a column twice
+    (declined by the template: it runs as the Function, whose np.add.at sums both)."""
+
+    def __init__(self, dtype: str = "float32") -> None:
+        super().__init__()
+        self.fc = nn.Linear(12, 6, generator=np.random.default_rng(0))
+        self.out = nn.Linear(7, 4, generator=np.random.default_rng(1))
+        if dtype == "float64":
+            self.double()
+
+    def forward(self, x):
+        h = self.fc(x).tanh()
+        picked = h[:, np.array([0, 2, 2, 5])]
+        return self.out(gn.cat([h[:, 1:4], picked], dim=1))
+
+
+def test_slices_and_index_arrays_match_eager() -> None:
+    eager = _train(_Picks, OPTIMIZERS["sgd-momentum"], False)
+    compiled = _train(_Picks, OPTIMIZERS["sgd-momentum"], True)
+    _assert_same(eager, compiled, "float32")
+    source = compiled[4].source
+    assert "[:, 1:4]" in source and "GetItem.forward" in source  # one written, one called
+
+
+@pytest.mark.parametrize(
+    "index",
+    [0, -1, slice(1, None), slice(None, None, 2), (slice(None), 2), (Ellipsis, 1),
+     (None, slice(1, 3)), (1, slice(None, -1, 2), None), (np.int64(2),)],
+)  # fmt: skip
+def test_basic_index_code_selects_what_numpy_selects(index) -> None:
+    from glassnet.ops.shape import basic_index_code
+
+    a = np.arange(60).reshape(3, 4, 5)
+    code = basic_index_code(index)
+    np.testing.assert_array_equal(eval(f"a[{code}]"), a[index])  # our own text
+
+
+def test_index_arrays_and_masks_have_no_index_code() -> None:
+    from glassnet.ops.shape import basic_index_code
+
+    assert basic_index_code(np.array([0, 1])) is None
+    assert basic_index_code((slice(None), np.array([True, False]))) is None

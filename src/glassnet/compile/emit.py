@@ -61,6 +61,7 @@ class Emitter:
         self.specs: dict[str, tuple] = {}  # name -> (shape, dtype, order) of each array made
         self.expected: tuple[tuple[int, ...], Any] = ((), np.float32)  # see out()
         self.indent = 1
+        self._views: dict[str, Var] = {}  # see view()
 
     # ------------------------------------------------------------------ names
     def name(self, hint: str, numbered: bool = True) -> str:
@@ -144,6 +145,21 @@ class Emitter:
         name = self.name(hint)
         self.line(f"{name} = {expr}")
         return Var(name, shape, dtype, owned=False)
+
+    def view(self, expr: str, shape: tuple[int, ...], dtype: Any, hint: str) -> Var:
+        """``name = expr`` for a view that stays valid all step (a parameter's gates as a
+        stack of matrices), written once where first asked for and reused after."""
+        if expr not in self._views:
+            self._views[expr] = self.assign(expr, shape, dtype, hint)
+        return self._views[expr]
+
+    def ones(self, n: int, dtype: Any) -> str:
+        """A name for a vector of n ones: ``ones @ g`` sums g's rows in one BLAS call."""
+        key = f"ones({n}, {np.dtype(dtype).name})"
+        if key not in self._views:
+            name = self.bind(np.ones(n, dtype=dtype), f"ones_{np.dtype(dtype).name}")
+            self._views[key] = Var(name, (n,), dtype, owned=False)
+        return self._views[key].name
 
     def product(self, a: str, b: str, out: Var, transposed: bool, note: str) -> None:
         """``out = a @ b`` (``out.T`` if ``transposed``) as one line, remembered so that the

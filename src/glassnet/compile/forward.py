@@ -135,6 +135,19 @@ def export_numpy(model, sample_shape: tuple[int, ...], directory: str | Path) ->
         ExportError: an op of the model has no NumPy template yet (it would need glassnet
             to run), or the forward pass cannot be compiled (the reason is named).
     """
+    if isinstance(sample_shape, (int, np.integer)):
+        sample_shape = (int(sample_shape),)
+    if not isinstance(sample_shape, (tuple, list)) or not all(
+        isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in sample_shape
+    ):
+        array = hasattr(sample_shape, "shape")
+        got = f"an array of shape {sample_shape.shape}" if array else repr(sample_shape)
+        raise TypeError(
+            f"export_numpy: sample_shape is one sample's shape without the batch, a tuple of "
+            f"positive ints such as (784,) or (1, 28, 28); got {got}"
+            + ("; pass x.shape[1:] for a batch x" if array else "")
+        )
+    sample_shape = tuple(int(d) for d in sample_shape)
     texts, arrays = [], None
     was_training = model.training
     model.eval()  # the exported pass is inference: dropout off, BatchNorm's running statistics
@@ -146,7 +159,16 @@ def export_numpy(model, sample_shape: tuple[int, ...], directory: str | Path) ->
                 raise ExportError(f"export --format numpy: {traced.why_not}")
             e, _ = build_forward(model, traced, x)
             texts.append(_standalone(e, model, sample_shape))
-            arrays = arrays or _weights(e)
+            weights = _weights(e)
+            if arrays is not None and {k: v.shape for k, v in arrays.items()} != {
+                k: v.shape for k, v in weights.items()
+            }:  # a constant the forward pass made with the batch in its shape
+                raise ExportError(
+                    "export --format numpy: the forward pass makes a constant whose shape "
+                    "follows the batch size and is not all zeros; export to ONNX instead "
+                    "(glassnet export DIR --onnx FILE)"
+                )
+            arrays = arrays or weights
     finally:
         model.train(was_training)
     source = _with_batch(*texts)
@@ -161,7 +183,22 @@ def export_numpy(model, sample_shape: tuple[int, ...], directory: str | Path) ->
 def _weights(e: Emitter) -> dict[str, np.ndarray]:
     """The arrays the code reads that it does not make: the model's parameters and kept
     constants (the rest are its own work arrays, made in the file)."""
-    return {name: e.arrays[name] for name in e.arrays if name not in e.specs}
+    return {
+        name: value
+        for name, value in e.arrays.items()
+        if name not in e.specs and not _zeros(name, value)
+    }
+
+
+def _zeros(name: str, value) -> bool:
+    """A constant the forward made of zeros (a recurrent layer's initial state, whose
+    shape holds the batch size): the file makes it, np.zeros, for each batch size."""
+    return (
+        name.startswith("constant")
+        and isinstance(value, np.ndarray)
+        and value.ndim > 0
+        and not np.any(value)
+    )
 
 
 def _standalone(e: Emitter, model, sample_shape: tuple[int, ...]) -> str:
@@ -195,6 +232,8 @@ def _standalone(e: Emitter, model, sample_shape: tuple[int, ...]) -> str:
         if name in e.specs:
             shape, dtype, order = e.specs[name]
             lines.append(f"    {name} = np.empty({shape}, dtype=np.{dtype}, order={order!r})")
+        elif _zeros(name, value):
+            lines.append(f"    {name} = np.zeros({value.shape}, dtype=np.{value.dtype})")
         else:
             lines.append(f'    {name} = arrays["{name}"]  # {value.shape} {value.dtype}')
     lines += ["", "    def forward(x):"]

@@ -277,10 +277,9 @@ def emit_forward(e: Emitter, traced: Traced, values: dict[int, Var]) -> list[tup
         e.comment(f"{text}  ({page})")
         emit = getattr(call.function, "emit", None)
         e.expected = (call.output.shape, call.output.dtype)
-        if emit is not None:
-            out, back = emit(e, needs, *inputs, **call.kwargs)
-        else:
-            out, back = _as_function(e, call, needs, inputs)
+        made = NotImplemented if emit is None else emit(e, needs, *inputs, **call.kwargs)
+        # an op's emit may decline a case it has no template for (an index array, say)
+        out, back = _as_function(e, call, needs, inputs) if made is NotImplemented else made
         if out.shape != call.output.shape or out.dtype != call.output.dtype:
             raise RuntimeError(  # an op's emit disagrees with its forward: a glassnet bug
                 f"gn.compile: {call.function.__name__}.emit made {out.shape} {out.dtype}, "
@@ -299,7 +298,7 @@ def _loss_name(loss_fn) -> str:
 def _plain(text: str) -> str:
     """``text`` with only letters, digits and plain punctuation: names and docstrings go
     into the generated code's comments, where no quote or newline may end them."""
-    return re.sub(r"[^\w .,:;()=^+\-*/<>|]", "", str(text))
+    return re.sub(r"[^\w .,:;()\[\]=^+\-*/<>|]", "", str(text))
 
 
 def _fortran_weights(calls: list, optimizer) -> None:

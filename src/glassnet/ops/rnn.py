@@ -185,6 +185,96 @@ class GRUCell(Function):
             dh += grad_h_new * z  # the direct path h -> z h -> h'
         return dx, dh, dw_ih, dw_hh, db_ih, db_hh
 
+    @staticmethod
+    def emit(e, needs, x, h, w_ih, w_hh, b_ih=None, b_hh=None):
+        """gn.compile: forward and backward above, line by line, into arrays made once.
+
+        The h side's pre-activation gradient is laid out (N, 3, H) rather than gate-major,
+        so that dh, dW_hh and db_hh are one matrix product each, with no copy between."""
+        batch, hidden = h.shape
+        features, dtype = x.shape[1], x.dtype
+        w_x, w_h = (
+            e.view(
+                f"{w}.reshape(3, {hidden}, {w.shape[1]}).transpose(0, 2, 1)",
+                (3, w.shape[1], hidden),
+                w.dtype,
+                f"{w.name}_gates",
+            )
+            for w in (w_ih, w_hh)
+        )
+        gi, gates = (e.new((3, batch, hidden), dtype, hint) for hint in ("gi", "gates"))
+        new, y = e.new((batch, hidden), dtype, "n"), e.new((batch, hidden), dtype, "gru")
+        r, z, gh_n, rz = f"{gates}[0]", f"{gates}[1]", f"{gates}[2]", f"{gates}[:2]"
+        # one input feature: the product has one term, and a broadcast beats BLAS there
+        product = "np.multiply" if features == 1 else "np.matmul"
+        e.line(f"{product}({x}, {w_x}, out={gi})  # gi = x W_ih^T, gate-major: (3, N, H)")
+        if b_ih is not None:
+            e.line(f"np.add({gi}, {b_ih}.reshape(3, 1, {hidden}), out={gi})")
+        e.line(f"np.matmul({h}, {w_h}, out={gates})  # gh = h W_hh^T")
+        if b_hh is not None:
+            e.line(f"np.add({gates}, {b_hh}.reshape(3, 1, {hidden}), out={gates})")
+        e.line(f"np.add({rz}, {gi}[:2], out={rz})  # r and z: sigmoid(gi + gh)")
+        e.line(f"np.multiply({rz}, 0.5, out={rz})  # sigmoid(a) = (1 + tanh(a / 2)) / 2")
+        e.line(f"np.tanh({rz}, out={rz})")
+        e.line(f"np.add({rz}, 1, out={rz})")
+        e.line(f"np.multiply({rz}, 0.5, out={rz})")
+        e.line(f"np.multiply({r}, {gh_n}, out={new})  # n = tanh(gi_n + r gh_n)")
+        e.line(f"np.add({new}, {gi}[2], out={new})")
+        e.line(f"np.tanh({new}, out={new})")
+        e.line(f"np.subtract({h}, {new}, out={y})  # h' = n + z (h - n)")
+        e.line(f"np.multiply({y}, {z}, out={y})")
+        e.line(f"np.add({y}, {new}, out={y})")
+
+        def backward(g):
+            need = tuple(needs) + (False,) * (6 - len(needs))
+            da = e.new((3, batch, hidden), dtype, "grad_gi")  # [da_r, da_z, da_n]
+            scratch = e.new((2, batch, hidden), dtype, "scratch")
+            e.line(f"np.multiply({new}, {new}, out={da}[2])")
+            e.line(f"np.subtract(1, {da}[2], out={da}[2])  # tanh': 1 - n^2")
+            e.line(f"np.multiply({da}[2], {g}, out={da}[2])")
+            e.line(f"np.subtract(1, {z}, out={scratch}[0])")
+            e.line(f"np.multiply({da}[2], {scratch}[0], out={da}[2])  # da_n = g (1 - z)(1 - n^2)")
+            e.line(f"np.multiply({da}[2], {gh_n}, out={da}[0])  # dr = da_n gh_n")
+            e.line(f"np.subtract({h}, {new}, out={da}[1])")
+            e.line(f"np.multiply({da}[1], {g}, out={da}[1])  # dz = g (h - n)")
+            e.line(f"np.subtract(1, {rz}, out={scratch})")
+            e.line(f"np.multiply({scratch}, {rz}, out={scratch})  # sigmoid': s (1 - s)")
+            e.line(f"np.multiply({da}[:2], {scratch}, out={da}[:2])  # da_r, da_z")
+            grads = [None] * 6
+            if need[0]:
+                grads[0] = e.grad(x)
+                flat = f"{da}.transpose(1, 0, 2).reshape({batch}, {3 * hidden})"
+                e.line(f"np.matmul({flat}, {w_ih}, out={grads[0]})  # dx = dgi W_ih")
+            if need[2]:
+                grads[2] = e.grad(w_ih)
+                per_gate = f"{grads[2]}.reshape(3, {hidden}, {features})"
+                per_row = f"{da}.transpose(0, 2, 1)"
+                e.line(f"np.matmul({per_row}, {x}, out={per_gate})  # dW_ih = dgi^T x")
+            if need[4]:
+                grads[4] = e.grad(b_ih)
+                ones = e.ones(batch, dtype)
+                e.line(f"np.matmul({ones}, {da}, out={grads[4]}.reshape(3, {hidden}))  # db_ih")
+            if need[1] or need[3] or need[5]:
+                dgh = e.new((batch, 3, hidden), dtype, "grad_gh")  # (N, 3, H): rows of dgh
+                rows = f"{dgh}.reshape({batch}, {3 * hidden})"
+                rz_rows = f"{da}[:2].transpose(1, 0, 2)"
+                e.line(f"np.copyto({dgh}[:, :2], {rz_rows})  # dgh = dgi for r, z")
+                e.line(f"np.multiply({da}[2], {r}, out={dgh}[:, 2])  # and da_n r for n")
+            if need[1]:
+                grads[1] = e.grad(h)
+                e.line(f"np.matmul({rows}, {w_hh}, out={grads[1]})  # dh = dgh W_hh")
+                e.line(f"np.multiply({g}, {z}, out={scratch}[0])")
+                e.line(f"np.add({grads[1]}, {scratch}[0], out={grads[1]})  # + g z: h' = ... + z h")
+            if need[3]:
+                grads[3] = e.grad(w_hh)
+                e.product(f"{rows}.T", str(h), grads[3], transposed=False, note="dW_hh = dgh^T h")
+            if need[5]:
+                grads[5] = e.grad(b_hh)
+                e.line(f"np.matmul({e.ones(batch, dtype)}, {rows}, out={grads[5]})  # db_hh")
+            return tuple(grads[: len(needs)])
+
+        return y, backward
+
 
 class LSTMCell(Function):
     """The LSTM step on the state s = (h, c) stacked (2, N, H), PyTorch's gate order i, f, g, o:

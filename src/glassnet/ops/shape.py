@@ -108,6 +108,49 @@ class GetItem(Function):
             grad_x[index] = grad_y
         return grad_x
 
+    @staticmethod
+    def emit(e, needs, x, index):
+        """gn.compile: a basic index (integers, slices, None, ...) as written: the output is
+        a view, and the gradient zeros with grad_y written into the same place. Index
+        arrays and masks run as the Function (NotImplemented)."""
+        code = basic_index_code(index)
+        if code is None:
+            return NotImplemented
+        y = e.assign(f"{x}[{code}]", e.expected[0], e.expected[1], "item")
+
+        def backward(g):
+            grad_x = e.grad(x)
+            e.line(f"{grad_x}.fill(0)")
+            e.line(f"{grad_x}[{code}] = {g}  # grad_y into the places x[index] read")
+            return grad_x, None
+
+        return y, backward
+
+
+def basic_index_code(index: Any) -> str | None:
+    """An index of integers, slices, None and ... as Python writes it between brackets
+    (``0``, ``:, 2``, ``..., 1:3``); None for any other index (arrays, masks)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    written = []
+    for part in parts:
+        if isinstance(part, slice):
+            bounds = (part.start, part.stop, part.step)
+            if not all(b is None or type(b) is int for b in bounds):
+                return None
+            text = ":".join("" if b is None else str(b) for b in bounds[:2])
+            written.append(text + ("" if part.step is None else f":{part.step}"))
+        elif part is None:
+            written.append("None")
+        elif part is Ellipsis:
+            written.append("...")
+        elif isinstance(part, (int, np.integer)) and not isinstance(part, (bool, np.bool_)):
+            written.append(str(int(part)))
+        else:
+            return None
+    if not written:
+        return None  # x[()]: rare, and "[]" is no Python
+    return ", ".join(written)
+
 
 def _may_repeat(index: Any) -> bool:
     """True when the index holds an integer array, which can name an element twice."""
@@ -140,6 +183,21 @@ class Stack(Function):
     @staticmethod
     def backward(ctx, grad_y):
         return tuple(np.moveaxis(grad_y, ctx.dim, 0))
+
+    @staticmethod
+    def emit(e, needs, *xs, dim):
+        """gn.compile: np.stack into an array made once; each gradient a view of grad_y."""
+        y = e.out("stack")
+        e.line(f"np.stack(({', '.join(str(x) for x in xs)},), axis={dim}, out={y})")
+
+        def backward(g):
+            lead = ":, " * (dim % len(g.shape))
+            return tuple(
+                e.assign(f"{g}[{lead}{i}]", x.shape, x.dtype, f"grad_{x.name}") if need else None
+                for i, (x, need) in enumerate(zip(xs, needs))
+            )
+
+        return y, backward
 
 
 class Clone(Function):
