@@ -5,8 +5,10 @@ command, in order, in a scratch folder."""
 from __future__ import annotations
 
 import linecache
+import os
 import re
 import shlex
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -37,12 +39,42 @@ def test_python_example_runs(code: str, tmp_path, monkeypatch) -> None:
     exec(compile(code, name, "exec"), {"__name__": "__example__"})
 
 
+def _run_playground(words: list[str]) -> None:
+    """``glassnet playground`` runs until Ctrl-C: start it (without opening a browser),
+    fetch the page it announces, then stop it as a user does."""
+    pytest.importorskip("uvicorn", reason="the playground extra is not installed")
+    command = [sys.executable, "-m", "glassnet", *words[1:]]
+    if "--no-browser" not in command:
+        command.append("--no-browser")
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        url = process.stdout.readline().split()[2]
+        # fetched from another process: this one has the network switched off (conftest)
+        fetch = (
+            "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1]).read().decode())"
+        )
+        page = subprocess.run(
+            [sys.executable, "-c", fetch, url], capture_output=True, text=True, timeout=60
+        )
+        assert "<title>glassnet playground</title>" in page.stdout, page.stderr
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, f"{out}\n{err}"
+
+
 @pytest.mark.parametrize("code", list(_blocks("bash")))
 def test_command_line_example_runs(code: str, tmp_path) -> None:
     for line in code.splitlines():
         words = shlex.split(line, comments=True)
         if not words or words[0] != "glassnet":
             continue  # set-up lines (pip ...) are what CI itself runs
+        if words[1:2] == ["playground"]:
+            _run_playground(words)
+            continue
         result = subprocess.run(
             [sys.executable, "-m", "glassnet", *words[1:]],
             cwd=tmp_path,

@@ -57,6 +57,7 @@ def test_bundled_digits_file_is_small_and_pickle_free() -> None:
         (lambda g: data.make_moons(200, generator=g), 2, 2),
         (lambda g: data.make_blobs(300, 4, 5, generator=g), 5, 4),
         (lambda g: data.make_xor(200, generator=g), 2, 2),
+        (lambda g: data.make_circles(200, generator=g), 2, 2),
     ],
 )
 def test_generated_datasets_are_balanced_and_repeatable(make, n_features, n_classes) -> None:
@@ -73,6 +74,16 @@ def test_xor_labels_follow_the_quadrants() -> None:
     s = data.make_xor(400, noise=0.0, generator=np.random.default_rng(0))
     x, y = s.x_train, s.y_train
     np.testing.assert_array_equal(y, ((x[:, 0] > 0) ^ (x[:, 1] > 0)).astype(np.int64))
+
+
+def test_circles_are_two_rings_split_by_the_radius() -> None:
+    """Without noise every point lies on its ring: radius 1 (outer) or factor (inner), as
+    scikit-learn's make_circles draws them."""
+    s = data.make_circles(400, noise=0.0, factor=0.3, generator=np.random.default_rng(0))
+    x, y = np.concatenate([s.x_train, s.x_test]), np.concatenate([s.y_train, s.y_test])
+    np.testing.assert_allclose(np.hypot(x[:, 0], x[:, 1]), np.where(y == 0, 1.0, 0.3), rtol=1e-6)
+    with pytest.raises(ValueError, match=r"factor.*\(0, 1\).*got 1.5"):
+        data.make_circles(factor=1.5)
 
 
 def test_mnist1d_shapes() -> None:

@@ -124,6 +124,19 @@ def test_monitor_histogram_skips_non_finite_values() -> None:
     assert counts.sum() == 2 * 2 * 3 * 3 - 2  # the NaN pixel in both channels
 
 
+def test_monitor_histogram_of_large_nearly_equal_outputs() -> None:
+    """Outputs like 7518.40 +- one float32 step (a saturated, overconfident net) are too
+    close for NumPy to split into 30 float32 bins; the histogram still counts them all."""
+    model = nn.Sequential(nn.Linear(1, 3), nn.ReLU())
+    model[0].weight.data[:] = 0
+    model[0].bias.data[:] = np.float32(7518.4)
+    model[0].bias.data[1] = np.nextafter(np.float32(7518.4), np.float32(8000))
+    monitor = gn.inspect.Monitor(model, histograms=True)
+    model(gn.tensor(np.ones((4, 1), np.float32)))
+    counts, edges = monitor.histograms["1"]
+    assert counts.sum() == 12 and edges[0] <= 7518.4 <= edges[-1]
+
+
 def test_trace_shows_conv_and_pool_nodes_with_shapes_and_torch_gradients() -> None:
     torch = pytest.importorskip("torch")
     gn.manual_seed(3)

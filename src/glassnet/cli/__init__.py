@@ -1,5 +1,5 @@
 """The ``glassnet`` command: ``glassnet train | evaluate | predict | export | compile |
-explain | gradcheck``."""
+playground | explain | gradcheck``."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from glassnet.cli import (
     evaluate_cmd,
     export_cmd,
     inspect_cmds,
+    playground_cmd,
     predict_cmd,
     train_cmd,
 )
@@ -28,7 +29,7 @@ def build_parser() -> common.Parser:
     )
     parser.add_argument("--version", action="version", version=f"glassnet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=common.Parser)
-    for module in (train_cmd, evaluate_cmd, predict_cmd, export_cmd, compile_cmd):
+    for module in (train_cmd, evaluate_cmd, predict_cmd, export_cmd, compile_cmd, playground_cmd):
         module.add_parser(sub)
     inspect_cmds.add_parsers(sub)
     parser.subcommands = sub.choices

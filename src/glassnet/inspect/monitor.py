@@ -30,7 +30,9 @@ from glassnet.nn.conv import Conv1d, Conv2d
 from glassnet.nn.layers import Linear
 from glassnet.nn.module import Module
 
-_ACTIVATIONS = (act.ReLU, act.LeakyReLU, act.GELU, act.SiLU, act.ELU, act.Sigmoid, act.Tanh)
+_ACTIVATIONS = (
+    act.ReLU, act.LeakyReLU, act.GELU, act.SiLU, act.ELU, act.Sigmoid, act.Tanh, act.Softmax
+)  # fmt: skip
 _CONVS = (Conv1d, Conv2d)
 _WATCHED = (*_ACTIVATIONS, Linear, *_CONVS)
 DEAD_WARNING = 0.5
@@ -54,6 +56,18 @@ def layer_label(path: str, module: Module) -> str:
         text = repr(module)
         summary = text if "\n" not in text and len(text) <= 32 else type(module).__name__
     return f"{path} {summary}" if path else summary
+
+
+def _histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.histogram over HISTOGRAM_BINS bins, in float64: float32 values spread less than
+    float32 can split into 30 bins (large, nearly equal outputs) would make NumPy refuse."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return np.histogram(values, HISTOGRAM_BINS, (0.0, 1.0))
+    lo, hi = float(values.min()), float(values.max())
+    if not hi - lo > 1e-9 * max(abs(lo), abs(hi), 1.0):  # one value, as far as bins can tell
+        lo, hi = lo - 0.5, hi + 0.5
+    return np.histogram(values, HISTOGRAM_BINS, (lo, hi))
 
 
 class Monitor:
@@ -128,7 +142,7 @@ class Monitor:
             if self.keep_histograms:
                 finite = np.isfinite(y)  # np.histogram refuses NaN and inf; the mean shows them
                 values = y if finite.all() else y[finite]
-                self.histograms[name] = np.histogram(values, HISTOGRAM_BINS)
+                self.histograms[name] = _histogram(values)
             if isinstance(module, act.ReLU):
                 self.units[name], axes = self._units(y)
                 stats["dead"] = float((y == 0).all(axis=axes).mean())

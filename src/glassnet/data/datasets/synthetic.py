@@ -89,3 +89,28 @@ def make_xor(
     x = rng.uniform(0, 1, (n_samples, 2)) * np.stack([first, second], axis=1)
     x += rng.normal(0, noise, x.shape)
     return _split(x, y, ["same sign", "different sign"], "xor", rng, test_fraction)
+
+
+def make_circles(
+    n_samples: int = 400,
+    noise: float = 0.05,
+    factor: float = 0.5,
+    generator: np.random.Generator | None = None,
+    test_fraction: float = 0.2,
+) -> Splits:
+    """A small circle inside a large one (as scikit-learn's make_circles): separable by
+    the distance from the centre, which no straight line is."""
+    if not 0 < factor < 1:
+        raise ValueError(
+            f"make_circles: factor is the inner radius over the outer, in (0, 1), got {factor}"
+        )
+    rng = resolve_generator(generator)
+    n_out = n_samples // 2
+    n_in = n_samples - n_out
+    angles = [np.linspace(0, 2 * np.pi, n, endpoint=False) for n in (n_out, n_in)]
+    x = np.concatenate(
+        [np.stack([r * np.cos(a), r * np.sin(a)], axis=1) for r, a in zip((1.0, factor), angles)]
+    )
+    x += rng.normal(0, noise, x.shape)
+    y = np.concatenate([np.zeros(n_out, np.int64), np.ones(n_in, np.int64)])
+    return _split(x, y, ["outer", "inner"], "circles", rng, test_fraction)
