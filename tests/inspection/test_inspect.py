@@ -256,3 +256,28 @@ def test_monitor_plot_writes_a_png(tmp_path) -> None:
         monitor.step()
     path = monitor.plot(tmp_path / "monitor.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_trace_records_only_its_own_threads_backward() -> None:
+    """A training loop in another thread (a second page of the playground, a data loader
+    with a model) runs backward passes while a trace is open: they are not recorded."""
+    import threading
+
+    stop = threading.Event()
+
+    def other_loop() -> None:
+        w = gn.tensor(np.ones(3, np.float32), requires_grad=True)
+        while not stop.is_set():
+            (w.exp() * 2).sum().backward()
+
+    thread = threading.Thread(target=other_loop)
+    thread.start()
+    try:
+        x = gn.tensor(np.array([1.0, -2.0], np.float32), requires_grad=True)
+        with gn.inspect.trace() as t:
+            for _ in range(50):
+                gn.relu(x).sum().backward()
+    finally:
+        stop.set()
+        thread.join()
+    assert [s.op for s in t.steps] == ["SumBackward", "ReLUBackward"] * 50

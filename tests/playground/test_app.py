@@ -150,10 +150,52 @@ def test_the_training_thread_stops_when_the_page_goes_away() -> None:
             == 200
         )
         with client.stream("GET", f"/api/sessions/{key}/events") as events:
-            first = next(events.iter_lines())
-            assert first.startswith("data: {")
-        for _ in range(100):
+            lines = events.iter_lines()
+            assert next(lines) == "event: points"  # a new page: its data first, then frames
+            assert next(lines).startswith('data: {"build":1,"points":{"train":[[')
+        for _ in range(200):  # after the grace for a reconnect (3 s)
             if not live.thread.is_alive():
                 break
             live.thread.join(0.05)
         assert not live.thread.is_alive() and sessions.get(key) is None
+
+
+def test_malformed_requests_get_a_400_not_a_crash(client) -> None:
+    key = _session(client)
+    bodies = ["[1]", '"play"', "[" * 100_000, '{"action": ' + "9" * 5000 + "}", "{", "x" * 70_000]
+    for body in bodies:
+        for route in ("build", "control", "gradcheck"):
+            response = client.post(f"/api/sessions/{key}/{route}", content=body,
+                                   headers=OWN | {"Content-Type": "application/json"})  # fmt: skip
+            assert response.status_code == 400, (route, body[:20], response.text)
+    assert client.head(f"/api/sessions/{key}/events").status_code == 405
+
+
+def test_every_response_carries_the_security_headers(client) -> None:
+    for response in (
+        client.get("/static/app.js"),
+        client.get("/nowhere"),
+        client.post("/api/sessions"),  # refused: no Origin
+        client.post("/api/sessions", headers=OWN),
+    ):
+        assert "default-src 'self'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+    refused = client.get("/", headers={"Host": "evil.example"})
+    assert "evil" not in refused.text  # what was sent is not echoed back
+
+
+def test_open_pages_are_never_pushed_out_by_new_ones() -> None:
+    from glassnet.playground.app import MOST_SESSIONS, Sessions
+
+    sessions = Sessions()
+    try:
+        made = [sessions.new() for _ in range(MOST_SESSIONS)]
+        for _, live in made:
+            live.streams = 1  # every page open and streaming
+        assert sessions.new() is None  # the 17th page is refused, not one of theirs closed
+        made[5][1].streams = 0  # one page went away
+        key, _ = sessions.new()
+        assert sessions.get(made[5][0]) is None and sessions.get(key) is not None
+        assert all(sessions.get(k) is not None for k, _ in made[:5] + made[6:])
+    finally:
+        sessions.close_all()

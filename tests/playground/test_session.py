@@ -270,3 +270,60 @@ def test_exported_weights_config_and_code(tmp_path) -> None:
     )
     assert again.returncode == 0, again.stderr
     assert float(again.stdout.split()[-1].rstrip("%")) > 80  # trained from scratch
+
+
+def test_a_nan_output_stops_the_run_with_the_reason() -> None:
+    """lr 10 with plain SGD on three wide layers: the output itself becomes nan before any
+    loss is taken (cross_entropy refuses nan input): the run stops and says why."""
+    session = _session(
+        dataset="moons", layers=[{"width": 64}] * 3, optimizer="sgd", lr=10, batch_size=1024
+    )
+    _train_steps(session, 200)
+    assert session.stopped is not None
+    assert "the model's output became nan" in session.stopped and "try 1" in session.stopped
+
+
+def test_gradcheck_of_a_wide_layer_checks_a_sample() -> None:
+    session = _session(dataset="digits", layers=[{"width": 256}, {"width": 256}], batch_size=512)
+    result = backprop.gradcheck(session, "2.weight")
+    assert (result["checked"], result["elements"]) == (512, 65536)
+    assert result["relative_error"] < 1e-6
+
+
+def test_a_backward_pass_records_only_its_own_thread() -> None:
+    """Another page training at the same time runs backward passes in its own thread;
+    they are not this page's step."""
+    import threading
+
+    other = _session(dataset="xor", layers=[{"width": 4, "activation": "tanh"}], batch_size=1)
+    stop = threading.Event()
+
+    def train_other() -> None:
+        while not stop.is_set():
+            other.train(seconds=0.01)
+
+    thread = threading.Thread(target=train_other)
+    thread.start()
+    try:
+        shown = [backprop.backward_pass(_session()) for _ in range(5)]
+    finally:
+        stop.set()
+        thread.join()
+    for one in shown:
+        assert [n["op"] for n in one["nodes"]] == [
+            "LabelCrossEntropy",
+            "Linear",
+            "ReLU",
+            "Linear",
+            "ReLU",
+            "Linear",
+        ]
+
+
+def test_the_monitor_keeps_a_window_not_the_whole_run() -> None:
+    from glassnet.playground.session import MONITOR_KEEP
+
+    session = _session(dataset="xor", layers=[{"width": 2}], batch_size=1)
+    _train_steps(session, 3 * MONITOR_KEEP + 5)
+    assert all(len(v) <= 2 * MONITOR_KEEP for v in session.monitor.gradients.values())
+    assert all(len(v) <= 2 * MONITOR_KEEP for v in session.monitor.activations.values())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,12 +41,16 @@ class trace:
 
     Each step keeps the gradient that arrived at the node (``grad_out``) and the ones it
     sent to its inputs (``grad_in``), so they can be compared with a hand computation.
+    Only backward passes run by the thread that entered the block are recorded.
     """
 
     def __init__(self) -> None:
         self.steps: list[Step] = []
+        self._thread: int | None = None
 
     def _observe(self, node, grad_output, grad_inputs) -> None:
+        if threading.get_ident() != self._thread:
+            return  # another thread's backward (a training loop beside this one): not ours
         shapes = tuple(
             None if e is None else (e.shape if hasattr(e, "data") else e.output_shape)
             for e in node.edges
@@ -62,6 +67,7 @@ class trace:
         )
 
     def __enter__(self) -> trace:
+        self._thread = threading.get_ident()
         engine.observers.append(self._observe)
         return self
 

@@ -3,12 +3,12 @@
 Each open page gets its own ``Live`` session: a glassnet ``Session`` and a background
 thread that trains it while the page says Play. Frames (losses, boundary, histograms)
 reach the page as server-sent events; when the page goes away its event stream ends,
-and the session's thread stops with it.
+and (after a short grace for the browser's reconnect) the session's thread stops.
 
 Only the page's own origin may talk to it: the server listens on 127.0.0.1, answers
-only requests whose Host is that address, and refuses a request whose Origin is not its
-own page (every POST must carry one), so no other web page the user has open can
-drive it.
+only HTTP requests whose Host is that address, and refuses a request whose Origin is not
+its own page (every POST must carry one), so no other web page the user has open can
+drive it. Every response carries a strict content-security policy.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import contextlib
 import json
 import math
 import secrets
+import sys
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -42,15 +43,20 @@ from glassnet.playground.settings import (
 )
 
 FRAME_SECONDS = 0.05  # the training thread publishes a frame this often: 20 per second
-MOST_SESSIONS = 16  # open pages at once; the oldest idle one goes first
+MOST_SESSIONS = 16  # pages at once; a new page pushes out the oldest one without a stream
+MOST_STREAMS = 4  # event streams per page (a page opens one; reloads and reconnects overlap)
+GRACE_SECONDS = 3.0  # a page's stream may drop and come back (EventSource reconnects)
+MOST_BODY = 64 * 1024  # bytes in a request: settings are a few hundred
 STATIC = resources.files("glassnet.playground") / "static"
 HEADERS = {
     # the page loads only its own files and talks only to its own server
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; "
-    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
+    "content-security-policy": "default-src 'self'; img-src 'self' data: blob:; "
+    "object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cross-origin-resource-policy": "same-origin",
+    "cross-origin-opener-policy": "same-origin",
+    "cache-control": "no-store",
 }
 
 
@@ -65,8 +71,12 @@ def clean(value: Any) -> Any:
     return value
 
 
+def dumps(value: Any) -> str:
+    return json.dumps(clean(value), separators=(",", ":"))
+
+
 def _json(value: Any, status: int = 200) -> JSONResponse:
-    return JSONResponse(clean(value), status_code=status, headers=HEADERS)
+    return JSONResponse(clean(value), status_code=status)
 
 
 def _error(message: str, status: int = 400, field: str | None = None) -> JSONResponse:
@@ -74,29 +84,50 @@ def _error(message: str, status: int = 400, field: str | None = None) -> JSONRes
 
 
 class Live:
-    """A session being shown on one page, and the thread that trains it."""
+    """A session being shown on one page, the thread that trains it, and its latest frame
+    (as JSON text, made once however many streams send it)."""
 
     def __init__(self) -> None:
         self.session = Session()
         self.playing = threading.Event()
         self.closed = threading.Event()
+        self.busy = threading.Lock()  # one long job (a backward pass, a gradcheck) at a time
         self.version = 0
         self.streams = 0
         self.frame: dict[str, Any] = {}
+        self.frame_json = self.points_json = ""
+        self.build = 0
         self.publish()
         self.thread = threading.Thread(target=self._run, daemon=True, name="playground")
         self.thread.start()
 
     def publish(self) -> None:
-        """A new frame of what the page draws."""
-        self.frame = self.session.frame(playing=self.playing.is_set())
+        """A new frame of what the page draws (and the data, after a new build)."""
+        with self.session.lock:
+            frame = self.session.frame(playing=self.playing.is_set())
+            if frame["build"] != self.build:
+                self.points_json = dumps(self.extras())
+                self.build = frame["build"]
+        self.frame, self.frame_json = frame, dumps(frame)
         self.version += 1
+
+    def extras(self) -> dict[str, Any]:
+        """What changes only with a new build: the data points and the parameter names."""
+        return {
+            "build": self.session.builds,
+            "points": self.session.points(),
+            "parameters": [name for name, _ in self.session.model.named_parameters()],
+        }
 
     def _run(self) -> None:
         while not self.closed.is_set():
             if not self.playing.wait(0.1):
                 continue
-            self.session.train(seconds=FRAME_SECONDS)
+            try:
+                self.session.train(seconds=FRAME_SECONDS)
+            except Exception as error:  # a bug must not leave the page frozen without a word
+                self.session.stopped = f"training stopped: {type(error).__name__}: {error}"
+                print(f"glassnet playground: {self.session.stopped}", file=sys.stderr)
             if self.session.stopped:
                 self.playing.clear()
             self.publish()
@@ -113,11 +144,14 @@ class Sessions:
         self.live: dict[str, Live] = {}
         self.lock = threading.Lock()
 
-    def new(self) -> tuple[str, Live]:
+    def new(self) -> tuple[str, Live] | None:
+        """A new page's session, or None when MOST_SESSIONS pages are open and streaming."""
         with self.lock:
-            while len(self.live) >= MOST_SESSIONS:  # pages that never opened their stream
-                oldest = next(iter(self.live))
-                self.live.pop(oldest).close()
+            if len(self.live) >= MOST_SESSIONS:
+                idle = next((k for k, live in self.live.items() if live.streams == 0), None)
+                if idle is None:
+                    return None
+                self.live.pop(idle).close()  # a page that never opened (or lost) its stream
             key = secrets.token_urlsafe(12)
             self.live[key] = Live()
             return key, self.live[key]
@@ -131,33 +165,72 @@ class Sessions:
         if live is not None:
             live.close()
 
+    def close_if_gone(self, key: str) -> None:
+        """Close the session if no stream came back for it (the page went away)."""
+        live = self.live.get(key)
+        if live is not None and live.streams == 0:
+            self.close(key)
+
     def close_all(self) -> None:
         for key in list(self.live):
             self.close(key)
 
 
 class LocalOnly:
-    """ASGI middleware: only the page's own host and origin get through (see above)."""
+    """ASGI middleware: only the page's own host and origin get through (see above), and
+    every response gets the security headers."""
 
     def __init__(self, app: Any, hosts: set[str]) -> None:
         self.app, self.hosts = app, hosts
+        self.origins = {f"http://{h}" for h in hosts}
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "http":
-            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
-            origin = headers.get("origin")
-            why = None
-            if headers.get("host") not in self.hosts:
-                why = f"host {headers.get('host')!r} is not this playground's address"
-            elif origin is not None and origin not in {f"http://{h}" for h in self.hosts}:
-                why = f"origin {origin!r} is not this playground's page"
-            elif scope["method"] not in ("GET", "HEAD") and origin is None:
-                why = "a request that changes something must come from the playground's page"
-            if why is not None:
-                response = Response(f"refused: {why}", 403, media_type="text/plain")
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, send)
+            return
+        if scope["type"] != "http":  # no websockets or anything else: the page needs none
+            return
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        origin = headers.get("origin")
+        why = None
+        if headers.get("host") not in self.hosts:
+            why = "the Host is not this playground's address"
+        elif origin is not None and origin not in self.origins:
+            why = "the Origin is not this playground's page"
+        elif scope["method"] not in ("GET", "HEAD") and origin is None:
+            why = "a request that changes something must come from the playground's page"
+
+        async def secured(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.decode() not in HEADERS]
+                secure = [(k.encode(), v.encode()) for k, v in HEADERS.items()]
+                message = {**message, "headers": kept + secure}
+            await send(message)
+
+        if why is not None:
+            await Response(f"refused: {why}", 403, media_type="text/plain")(scope, receive, secured)
+            return
+        await self.app(scope, receive, secured)
+
+
+async def _body(request: Request) -> dict[str, Any] | None:
+    """The request's JSON object, or None when it is not one (or is too large)."""
+    size = request.headers.get("content-length", "0")
+    if not size.isdigit() or int(size) > MOST_BODY:
+        return None
+    raw = b""
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MOST_BODY:
+            return None
+    try:
+        value = json.loads(raw or b"{}")
+    except (ValueError, RecursionError):  # bad JSON, a 5,000-digit number, [[[[...]]]]
+        return None
+    return value if isinstance(value, dict) else None
+
+
+BAD_BODY = "send a JSON object (at most 64 KB)"
 
 
 def create_app(hosts: set[str], stopping: Callable[[], bool] = lambda: False) -> Any:
@@ -167,16 +240,18 @@ def create_app(hosts: set[str], stopping: Callable[[], bool] = lambda: False) ->
     sessions = Sessions()
 
     async def index(request: Request) -> Response:
-        return FileResponse(str(STATIC / "index.html"), headers=HEADERS)
+        return FileResponse(str(STATIC / "index.html"))
 
     async def create(request: Request) -> Response:
-        key, live = sessions.new()
+        made = await asyncio.to_thread(sessions.new)
+        if made is None:
+            return _error(f"{MOST_SESSIONS} playground pages are open; close one and reload", 503)
+        _key, live = made
         return _json(
             {
-                "id": key,
+                "id": _key,
                 "frame": live.frame,
-                "points": live.session.points(),
-                "parameters": _parameters(live),
+                **live.extras(),
                 "options": {
                     "datasets": DATASETS,
                     "activations": ACTIVATIONS,
@@ -190,34 +265,29 @@ def create_app(hosts: set[str], stopping: Callable[[], bool] = lambda: False) ->
     def _live(request: Request) -> Live | None:
         return sessions.get(request.path_params["key"])
 
-    async def _body(request: Request) -> Any:
-        try:
-            return await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return None
+    def gone() -> Response:
+        return _error("this page's session is gone (the server restarted?); reload the page", 404)
 
     async def build(request: Request) -> Response:
-        live = _live(request)
+        live, body = _live(request), await _body(request)
         if live is None:
-            return _error("no such session; reload the page", 404)
+            return gone()
+        if body is None:
+            return _error(BAD_BODY)
         try:
-            settings = parse((await _body(request) or {}).get("settings"))
+            settings = parse(body.get("settings"))
         except SettingError as error:
             return _error(str(error), 400, error.field)
-        except AttributeError:
-            return _error("send a JSON object with the settings", 400)
         live.playing.clear()
         await asyncio.to_thread(live.session.build, settings)
-        live.publish()
-        return _json(
-            {"frame": live.frame, "points": live.session.points(), "parameters": _parameters(live)}
-        )
+        await asyncio.to_thread(live.publish)
+        return _json({"frame": live.frame, **live.extras()})
 
     async def control(request: Request) -> Response:
-        live = _live(request)
+        live, body = _live(request), await _body(request)
         if live is None:
-            return _error("no such session; reload the page", 404)
-        action = (await _body(request) or {}).get("action")
+            return gone()
+        action = None if body is None else body.get("action")
         if action == "play":
             if live.session.stopped:
                 return _error(live.session.stopped, 409)
@@ -231,58 +301,78 @@ def create_app(hosts: set[str], stopping: Callable[[], bool] = lambda: False) ->
             live.playing.clear()
             await asyncio.to_thread(live.session.build, live.session.settings)
         else:
-            return _error(f"action must be play, pause, step or reset; got {action!r}")
-        live.publish()
+            return _error(f"action must be play, pause, step or reset; got {action!r:.40}")
+        await asyncio.to_thread(live.publish)
         return _json({"frame": live.frame})
 
     async def events(request: Request) -> Response:
         key = request.path_params["key"]
         live = sessions.get(key)
+        if request.method != "GET":
+            return _error("the event stream is read with GET", 405)
         if live is None:
-            return _error("no such session; reload the page", 404)
+            return gone()
+        if live.streams >= MOST_STREAMS:
+            return _error(f"this page already has {MOST_STREAMS} event streams open", 429)
 
         async def stream():
             live.streams += 1
-            sent, build = -1, live.frame.get("build")
+            sent, build = -1, -1
             try:
                 while not live.closed.is_set() and not stopping():
                     if live.version != sent:
-                        sent, frame = live.version, live.frame
-                        payload = dict(frame)
-                        if frame["build"] != build:  # a new network: its data too
-                            build = frame["build"]
-                            payload["points"] = live.session.points()
-                            payload["parameters"] = _parameters(live)
-                        yield f"data: {json.dumps(clean(payload))}\n\n"
+                        sent = live.version
+                        if live.build != build:  # a new network: its data first
+                            build = live.build
+                            yield f"event: points\ndata: {live.points_json}\n\n"
+                        yield f"data: {live.frame_json}\n\n"
                     await asyncio.sleep(FRAME_SECONDS / 2)
             finally:
                 live.streams -= 1
-                if live.streams == 0:  # the page went away: stop training it
-                    sessions.close(key)
+                if live.streams == 0 and not stopping():  # the page went away, or reconnects
+                    loop = asyncio.get_running_loop()
+                    loop.call_later(GRACE_SECONDS, sessions.close_if_gone, key)
 
         return StreamingResponse(
-            stream(), media_type="text/event-stream", headers=HEADERS | {"X-Accel-Buffering": "no"}
+            stream(), media_type="text/event-stream", headers={"x-accel-buffering": "no"}
         )
+
+    async def _long(live: Live, job: Callable, *args: Any) -> Any:
+        """A long job of the page's (a backward pass, a gradcheck), one at a time."""
+        if not live.busy.acquire(blocking=False):
+            raise BlockingIOError
+        try:
+            return await asyncio.to_thread(job, *args)
+        finally:
+            live.busy.release()
+
+    def busy() -> Response:
+        return _error("still working on the previous request of this page", 409)
 
     async def backward(request: Request) -> Response:
         live = _live(request)
         if live is None:
-            return _error("no such session; reload the page", 404)
+            return gone()
         live.playing.clear()
         try:
-            result = await asyncio.to_thread(backprop.backward_pass, live.session)
+            result = await _long(live, backprop.backward_pass, live.session)
+        except BlockingIOError:
+            return busy()
         except RuntimeError as error:
             return _error(str(error), 409)
-        live.publish()
+        await asyncio.to_thread(live.publish)
         return _json(result)
 
     async def gradcheck(request: Request) -> Response:
-        live = _live(request)
+        live, body = _live(request), await _body(request)
         if live is None:
-            return _error("no such session; reload the page", 404)
-        name = (await _body(request) or {}).get("parameter")
+            return gone()
+        if body is None:
+            return _error(BAD_BODY)
         try:
-            result = await asyncio.to_thread(backprop.gradcheck, live.session, str(name))
+            result = await _long(live, backprop.gradcheck, live.session, str(body.get("parameter")))
+        except BlockingIOError:
+            return busy()
         except KeyError as error:
             return _error(error.args[0], 400, "parameter")
         return _json(result)
@@ -291,18 +381,18 @@ def create_app(hosts: set[str], stopping: Callable[[], bool] = lambda: False) ->
         live = _live(request)
         name = request.path_params["name"]
         if live is None:
-            return _error("no such session; reload the page", 404)
+            return gone()
         made = {
             "model.safetensors": (export.weights, "application/octet-stream"),
             "config.json": (_config_bytes, "application/json"),
             "train.py": (_train_bytes, "text/plain; charset=utf-8"),
         }
         if name not in made:
-            return _error(f"no export named {name!r}; there are {', '.join(made)}", 404)
+            return _error(f"no export of that name; there are {', '.join(made)}", 404)
         maker, media = made[name]
         content = await asyncio.to_thread(maker, live.session)
-        disposition = {"Content-Disposition": f'attachment; filename="{name}"'}
-        return Response(content, media_type=media, headers=HEADERS | disposition)
+        disposition = {"content-disposition": f'attachment; filename="{name}"'}
+        return Response(content, media_type=media, headers=disposition)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
@@ -326,10 +416,6 @@ def create_app(hosts: set[str], stopping: Callable[[], bool] = lambda: False) ->
     )
     app.state.sessions = sessions
     return LocalOnly(app, hosts)
-
-
-def _parameters(live: Live) -> list[str]:
-    return [name for name, _ in live.session.model.named_parameters()]
 
 
 def _config_bytes(session: Session) -> bytes:

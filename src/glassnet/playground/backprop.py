@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import threading
 from typing import Any
 
 import numpy as np
@@ -19,7 +20,10 @@ from glassnet.autograd.function import Node
 from glassnet.playground.session import Session, build_model
 
 PREVIEW_ROWS, PREVIEW_COLS = 6, 8  # how much of each gradient array the page shows
-GRADCHECK_MOST = 4096  # elements checked at most (a sample, when a weight is larger)
+# gradcheck's work is two forward passes per element checked: at most GRADCHECK_MOST
+# elements (a sample, when a weight is larger) on at most GRADCHECK_BATCH samples, so the
+# widest network the page builds is checked in about a second, not minutes
+GRADCHECK_MOST, GRADCHECK_BATCH = 512, 32
 
 # where each op family's derivation is written out (the compiled step's comments agree)
 DOCS = {
@@ -67,7 +71,11 @@ def backward_pass(session: Session) -> dict[str, Any]:
         x, y = session.next_batch()
         seen: list[tuple[Node, np.ndarray, list, tuple]] = []
 
+        thread = threading.get_ident()
+
         def observe(node: Node, grad: np.ndarray, grads: list) -> None:
+            if threading.get_ident() != thread:
+                return  # another page's training thread: not this step
             seen.append((node, np.array(grad), [None if g is None else np.array(g) for g in grads],
                          tuple(node._saved)))  # fmt: skip
 
@@ -138,7 +146,8 @@ def _jacobian_product(s: np.ndarray, g: np.ndarray, grad_x: np.ndarray) -> dict[
 def gradcheck(session: Session, name: str, eps: float = 1e-6) -> dict[str, Any]:
     """Compare backprop's gradient of the loss with respect to parameter ``name`` with
     central differences, (L(w + eps) - L(w - eps)) / 2 eps per element, in float64 on
-    the first batch of the training set. The error is ||a - n|| / (||a|| + ||n||).
+    the first (up to 32) samples of the training set, for every element or a sample of
+    512. The error is ||a - n|| / (||a|| + ||n||).
 
     Raises:
         KeyError: no parameter has that name (the message lists them).
@@ -151,7 +160,7 @@ def gradcheck(session: Session, name: str, eps: float = 1e-6) -> dict[str, Any]:
                             session.splits.num_classes)  # fmt: skip
         model.load_state_dict(session.model.state_dict())
         loss_fn = session.loss_fn
-        size = min(session.settings.batch_size, len(session.x_train))
+        size = min(session.settings.batch_size, GRADCHECK_BATCH, len(session.x_train))
         x = gn.tensor(session.x_train[:size].astype(np.float64))
         y = gn.tensor(session.splits.y_train[:size])
     model.double()

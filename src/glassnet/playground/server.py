@@ -59,6 +59,7 @@ def make_server(sock: socket.socket) -> Any:
         # event streams never end by themselves: give them a second, then stop
         timeout_graceful_shutdown=1,
         lifespan="on",
+        proxy_headers=False,  # nothing stands in front of it: X-Forwarded-* are not believed
     )
     server = uvicorn.Server(config)
     return server

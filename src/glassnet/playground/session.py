@@ -25,6 +25,7 @@ GRID = 48  # the boundary heat map is GRID x GRID cells
 HISTORY_POINTS = 400  # the loss curves keep at most this many points (thinned by 2 when full)
 EVAL_EVERY = 20  # steps between two points of the loss curves
 VANISHING, EXPLODING = 1e-3, 1e3  # first layer's gradient norm over the last layer's
+MONITOR_KEEP = 200  # per-step Monitor records kept (its warnings read the last 10)
 
 
 # dataset -> (the gn.data function, its arguments): what the page trains on, and what
@@ -181,6 +182,10 @@ class Session:
         # overflow is what the naive-softmax preset is about: said below, not warned
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             output = self.model(gn.tensor(x))
+            if not np.isfinite(output.data).all():  # before the loss, which refuses nan
+                bad = output.data[~np.isfinite(output.data)].flat[0]
+                self.stopped = self._why_stopped(float(bad), output.data, "model's output")
+                return None
             loss = self.loss_fn(output, gn.tensor(y))
             value = float(loss.item())
             if not math.isfinite(value):
@@ -191,6 +196,8 @@ class Session:
             self.monitor.step()  # norms of huge gradients may overflow: the run says so
         self.step_count += 1
         self.last_loss = value
+        if self.step_count % MONITOR_KEEP == 0:
+            self._trim_monitor()
         if self.step_count % EVAL_EVERY == 0:
             self._evaluate()
         return output
@@ -209,7 +216,15 @@ class Session:
                     break
         return taken
 
-    def _why_stopped(self, value: float, logits: np.ndarray) -> str:
+    def _trim_monitor(self) -> None:
+        """The Monitor keeps a record per step for a whole run; the page needs the latest
+        few, and a page left playing for an hour must not keep millions."""
+        m = self.monitor
+        for records in (m.activations, m.gradients, m.updates):
+            for key in records:
+                del records[key][:-MONITOR_KEEP]
+
+    def _why_stopped(self, value: float, logits: np.ndarray, what: str = "loss") -> str:
         lr = self.settings.lr
         top = float(np.nanmax(np.abs(logits))) if np.isfinite(logits).any() else math.inf
         if self.settings.loss == "naive_softmax_log" and np.isfinite(logits).all():
@@ -220,7 +235,7 @@ class Session:
                 "is nan. Choose the loss cross_entropy (log-sum-exp: every exponent <= 0)."
             )
         return (
-            f"training diverged: the loss became {value} at step {self.step_count + 1} "
+            f"training diverged: the {what} became {value} at step {self.step_count + 1} "
             f"(learning rate {lr:g}); lower the learning rate (try {lr / 10:g}) and press Reset"
         )
 

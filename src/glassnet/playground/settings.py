@@ -9,6 +9,7 @@ message the page shows, and the network already there keeps training.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -93,32 +94,40 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 
 
+def _shown(value: Any) -> str:
+    """A value as the message shows it: repr, cut short (a field may hold megabytes)."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _integer(raw: dict, key: str, low: int, high: int, default: int) -> int:
     value = raw.get(key, default)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        value = int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?[0-9]{1,10}\s*", value):
+        value = int(value)  # typed into a text box: ASCII digits only
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise SettingError(key, f"{key.replace('_', ' ')} must be a whole number from {low} to "
-                           f"{high}; got {value!r}")  # fmt: skip
+        name = key.replace("_", " ")
+        raise SettingError(
+            key, f"{name} must be a whole number from {low} to {high}; got {_shown(value)}"
+        )
     return value
 
 
 def _choice(raw: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
     value = raw.get(key, default)
-    if value not in allowed:
-        raise SettingError(key, f"{key} must be one of {', '.join(allowed)}; got {value!r}")
+    if not isinstance(value, str) or value not in allowed:
+        raise SettingError(key, f"{key} must be one of {', '.join(allowed)}; got {_shown(value)}")
     return value
 
 
 def _learning_rate(raw: dict) -> float:
     value = raw.get("lr", 0.01)
     try:
-        lr = float(value)
-    except (TypeError, ValueError):
+        lr = float(value) if isinstance(value, (int, float, str)) else math.nan
+    except (ValueError, OverflowError):
         lr = math.nan
     if isinstance(value, bool) or not math.isfinite(lr) or not 0 < lr <= 10:
         raise SettingError(
-            "lr", f"learning rate must be a number above 0 and at most 10; got {value!r}"
+            "lr", f"learning rate must be a number above 0 and at most 10; got {_shown(value)}"
         )
     return lr
 

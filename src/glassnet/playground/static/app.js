@@ -129,9 +129,7 @@ function applyPreset() {
 // ---------------------------------------------------------------- frames
 function receive(data) {
   if (data.points !== undefined) state.points = data.points;
-  if (data.parameters) {
-    fillSelect($("gradcheck-param"), data.parameters);
-  }
+  if (data.parameters) fillSelect($("gradcheck-param"), data.parameters);
   if (data.frame) draw(data.frame);
 }
 
@@ -416,11 +414,15 @@ async function exportFiles() {
 // ---------------------------------------------------------------- start
 function listen() {
   state.events = new EventSource(sessionPath("events"));
-  state.events.onmessage = (message) => {
-    const frame = JSON.parse(message.data);
-    if (frame.points !== undefined) state.points = frame.points;
-    if (frame.parameters) fillSelect($("gradcheck-param"), frame.parameters);
-    draw(frame);
+  // after a new build: its data points and parameter names, then frames
+  state.events.addEventListener("points", (message) => receive(JSON.parse(message.data)));
+  state.events.onmessage = (message) => draw(JSON.parse(message.data));
+  state.events.onerror = () => {
+    // the browser reconnects by itself after a drop; a closed stream is not coming back
+    if (state.events.readyState === EventSource.CLOSED) {
+      $("stopped").textContent = "lost the connection to the playground server: "
+        + "is glassnet playground still running? Start it again and reload the page.";
+    }
   };
 }
 
