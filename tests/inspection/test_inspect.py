@@ -263,20 +263,29 @@ def test_trace_records_only_its_own_threads_backward() -> None:
     with a model) runs backward passes while a trace is open: they are not recorded."""
     import threading
 
-    stop = threading.Event()
+    import time
+
+    stop, running = threading.Event(), threading.Event()
+    others = [0]
 
     def other_loop() -> None:
         w = gn.tensor(np.ones(3, np.float32), requires_grad=True)
         while not stop.is_set():
             (w.exp() * 2).sum().backward()
+            others[0] += 1
+            running.set()
 
     thread = threading.Thread(target=other_loop)
     thread.start()
     try:
+        running.wait(10)
         x = gn.tensor(np.array([1.0, -2.0], np.float32), requires_grad=True)
         with gn.inspect.trace() as t:
+            before = others[0]
             for _ in range(50):
                 gn.relu(x).sum().backward()
+                time.sleep(0.001)  # the other thread runs meanwhile
+            assert others[0] > before  # it did
     finally:
         stop.set()
         thread.join()
