@@ -262,7 +262,6 @@ def test_trace_records_only_its_own_threads_backward() -> None:
     """A training loop in another thread (a second page of the playground, a data loader
     with a model) runs backward passes while a trace is open: they are not recorded."""
     import threading
-
     import time
 
     stop, running = threading.Event(), threading.Event()
