@@ -5,6 +5,7 @@ own, and the command line starts and refuses as it should."""
 from __future__ import annotations
 
 import socket
+import sys
 
 import pytest
 
@@ -149,10 +150,14 @@ def test_the_training_thread_stops_when_the_page_goes_away() -> None:
             ).status_code
             == 200
         )
-        with client.stream("GET", f"/api/sessions/{key}/events") as events:
-            lines = events.iter_lines()
-            assert next(lines) == "event: points"  # a new page: its data first, then frames
-            assert next(lines).startswith('data: {"build":1,"points":{"train":[[')
+        with client.websocket_connect(f"/api/sessions/{key}/live", headers=OWN) as socket:
+            first = socket.receive_json()  # a new page: its data first, then frames
+            assert first["type"] == "points" and first["data"]["points"]["classes"] == [
+                "arm 0",
+                "arm 1",
+            ]
+            steps = [socket.receive_json()["data"]["step"] for _ in range(3)]
+            assert steps == sorted(steps) and steps[-1] > 0  # training, live
         for _ in range(200):  # after the grace for a reconnect (3 s)
             if not live.thread.is_alive():
                 break
@@ -168,7 +173,6 @@ def test_malformed_requests_get_a_400_not_a_crash(client) -> None:
             response = client.post(f"/api/sessions/{key}/{route}", content=body,
                                    headers=OWN | {"Content-Type": "application/json"})  # fmt: skip
             assert response.status_code == 400, (route, body[:20], response.text)
-    assert client.head(f"/api/sessions/{key}/events").status_code == 405
 
 
 def test_every_response_carries_the_security_headers(client) -> None:
@@ -199,3 +203,30 @@ def test_open_pages_are_never_pushed_out_by_new_ones() -> None:
         assert all(sessions.get(k) is not None for k, _ in made[:5] + made[6:])
     finally:
         sessions.close_all()
+
+
+def test_the_live_socket_needs_the_pages_origin_and_a_session(client) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    key = _session(client)
+    for headers in ({}, {"Origin": "http://evil.example"}, OWN | {"Host": "evil.example"}):
+        with (
+            pytest.raises(WebSocketDisconnect) as refused,
+            client.websocket_connect(f"/api/sessions/{key}/live", headers=headers),
+        ):
+            pass
+        assert refused.value.code == 1008, headers
+    with (
+        pytest.raises(WebSocketDisconnect) as gone,
+        client.websocket_connect("/api/sessions/nobody/live", headers=OWN),
+    ):
+        pass
+    assert gone.value.code == 4404
+
+
+def test_without_the_extra_the_command_names_it(monkeypatch, capsys) -> None:
+    monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if not installed
+    assert main(["playground", "--no-browser"]) == 2
+    err = capsys.readouterr().err
+    assert "needs the 'playground' extra (uvicorn is missing)" in err
+    assert 'pip install "glassnet[playground]"' in err

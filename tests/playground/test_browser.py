@@ -153,7 +153,7 @@ def test_a_bad_width_is_refused_and_the_server_keeps_running(page, playground) -
     page.wait_for_function("() => document.getElementById('error').textContent === ''")
     page.click("#step")
     page.wait_for_function("() => window.playground.frame.step === 1")
-    assert page.text_content("#layer-stats").startswith("layer 1: Linear(2 -> 8)")
+    assert page.text_content("#layer-stats").startswith("layer 1: 0 Linear(2 -> 8), 1 ReLU")
 
 
 def test_two_pages_train_their_own_networks(context, playground) -> None:
@@ -213,3 +213,65 @@ def test_ctrl_c_stops_the_server_with_a_page_open(page) -> None:
     status, printed = server.stop(timeout=15)
     assert status == 0, printed
     assert "glassnet playground: stopped" in printed and "Traceback" not in printed
+
+
+def test_the_page_says_so_when_the_server_stops(page) -> None:
+    from tests.playground.conftest import Playground
+
+    server = Playground()
+    _open(page, server)
+    page.wait_for_function("() => window.playground.frames >= 1")
+    status, _ = server.stop(timeout=15)
+    assert status == 0
+    page.wait_for_selector("#banner:not([hidden])", timeout=15_000)
+    banner = page.text_content("#banner")  # "stopped", or "lost" if the close was abrupt
+    assert "playground server" in banner and "Start" in banner and "reload the page" in banner
+
+
+def test_seven_pages_at_once_all_stay_live(context, playground) -> None:
+    """A browser keeps at most six HTTP connections per host: the live line is a WebSocket,
+    so a seventh page is as live as the first."""
+    pages = [_open(context.new_page(), playground) for _ in range(7)]
+    for p in pages:
+        p.wait_for_function("() => window.playground.frames >= 1")
+    last = pages[-1]
+    last.click("#step")
+    last.wait_for_function("() => window.playground.frame.step === 1")
+    for p in pages:
+        p.close()
+
+
+def test_a_new_build_clears_what_was_shown_of_the_old_network(page, playground) -> None:
+    _open(page, playground)
+    page.click("#backward")
+    page.wait_for_selector("#node-rule")
+    page.click("#gradcheck")
+    page.wait_for_function(
+        "() => document.getElementById('gradcheck-result').textContent.includes('relative error')"
+    )
+    page.select_option("#dataset", "moons")  # a change builds at once
+    page.wait_for_function("() => document.getElementById('node-rule') === null")
+    assert page.evaluate("() => window.playground.frame.settings.dataset") == "moons"
+    assert page.text_content("#gradcheck-result") == "" and page.locator("#graph li").count() == 0
+
+
+def test_step_shows_the_new_loss_and_a_stopped_run_says_why(page, playground) -> None:
+    _open(page, playground)
+    page.click("#step")
+    page.wait_for_function("() => window.playground.frame.step === 1")
+    assert page.evaluate("() => window.playground.frame.history.step.slice(-1)[0]") == 1
+    page.select_option("#dataset", "digits")
+    page.wait_for_function("() => window.playground.frame.settings.dataset === 'digits'")
+    page.click("#layers li:nth-child(2) button")  # remove the second layer: builds
+    page.wait_for_function("() => window.playground.frame.settings.layers.length === 1")
+    page.select_option("#optimizer", "momentum")
+    page.wait_for_function("() => window.playground.frame.settings.optimizer === 'momentum'")
+    page.fill("#lr", "10")
+    page.press("#lr", "Enter")  # Enter builds
+    page.wait_for_function("() => window.playground.frame.settings.lr === 10")
+    page.click("#play")
+    page.wait_for_function("() => window.playground.frame.stopped !== null", timeout=30_000)
+    assert "press Build" in page.text_content("#stopped")
+    page.click("#step")
+    page.wait_for_function("() => document.getElementById('watch-error').textContent !== ''")
+    assert "diverged" in page.text_content("#watch-error")

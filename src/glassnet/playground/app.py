@@ -2,8 +2,9 @@
 
 Each open page gets its own ``Live`` session: a glassnet ``Session`` and a background
 thread that trains it while the page says Play. Frames (losses, boundary, histograms)
-reach the page as server-sent events; when the page goes away its event stream ends,
-and (after a short grace for the browser's reconnect) the session's thread stops.
+reach the page over a WebSocket (not server-sent events: a browser keeps at most six
+HTTP connections per host, so a seventh tab would hang); when the page goes away its
+socket closes, and (after a short grace for a reconnect) the session's thread stops.
 
 Only the page's own origin may talk to it: the server listens on 127.0.0.1, answers
 only HTTP requests whose Host is that address, and refuses a request whose Origin is not
@@ -26,9 +27,10 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
-from starlette.routing import Mount, Route
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket
 
 from glassnet.playground import backprop, export
 from glassnet.playground.session import Session
@@ -43,9 +45,9 @@ from glassnet.playground.settings import (
 )
 
 FRAME_SECONDS = 0.05  # the training thread publishes a frame this often: 20 per second
-MOST_SESSIONS = 16  # pages at once; a new page pushes out the oldest one without a stream
-MOST_STREAMS = 4  # event streams per page (a page opens one; reloads and reconnects overlap)
-GRACE_SECONDS = 3.0  # a page's stream may drop and come back (EventSource reconnects)
+MOST_SESSIONS = 16  # pages at once; a new page pushes out one whose socket is closed
+MOST_STREAMS = 4  # live sockets per page (a page opens one; reconnects may overlap)
+GRACE_SECONDS = 3.0  # a page's socket may drop and come back (the page reconnects)
 MOST_BODY = 64 * 1024  # bytes in a request: settings are a few hundred
 STATIC = resources.files("glassnet.playground") / "static"
 HEADERS = {
@@ -151,7 +153,7 @@ class Sessions:
                 idle = next((k for k, live in self.live.items() if live.streams == 0), None)
                 if idle is None:
                     return None
-                self.live.pop(idle).close()  # a page that never opened (or lost) its stream
+                self.live.pop(idle).close()  # a page that never opened (or lost) its socket
             key = secrets.token_urlsafe(12)
             self.live[key] = Live()
             return key, self.live[key]
@@ -166,7 +168,7 @@ class Sessions:
             live.close()
 
     def close_if_gone(self, key: str) -> None:
-        """Close the session if no stream came back for it (the page went away)."""
+        """Close the session if no socket came back for it (the page went away)."""
         live = self.live.get(key)
         if live is not None and live.streams == 0:
             self.close(key)
@@ -188,7 +190,7 @@ class LocalOnly:
         if scope["type"] == "lifespan":
             await self.app(scope, receive, send)
             return
-        if scope["type"] != "http":  # no websockets or anything else: the page needs none
+        if scope["type"] not in ("http", "websocket"):
             return
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         origin = headers.get("origin")
@@ -197,8 +199,16 @@ class LocalOnly:
             why = "the Host is not this playground's address"
         elif origin is not None and origin not in self.origins:
             why = "the Origin is not this playground's page"
-        elif scope["method"] not in ("GET", "HEAD") and origin is None:
+        elif origin is None and (
+            scope["type"] == "websocket" or scope["method"] not in ("GET", "HEAD")
+        ):
             why = "a request that changes something must come from the playground's page"
+        if scope["type"] == "websocket":
+            if why is None:
+                await self.app(scope, receive, send)
+            else:  # refused before the handshake: the browser sees a 403
+                await send({"type": "websocket.close", "code": 1008})
+            return
 
         async def secured(message: dict) -> None:
             if message["type"] == "http.response.start":
@@ -294,9 +304,12 @@ def create_app(hosts: set[str], stopping: Callable[[], bool] = lambda: False) ->
             live.playing.set()
         elif action == "pause":
             live.playing.clear()
+            await asyncio.to_thread(live.session.evaluate)  # the curves end where it stopped
         elif action == "step":
+            if live.session.stopped:
+                return _error(live.session.stopped, 409)
             live.playing.clear()
-            await asyncio.to_thread(live.session.train, 1.0, 1)
+            await asyncio.to_thread(live.session.step_once)
         elif action == "reset":
             live.playing.clear()
             await asyncio.to_thread(live.session.build, live.session.settings)
@@ -305,37 +318,46 @@ def create_app(hosts: set[str], stopping: Callable[[], bool] = lambda: False) ->
         await asyncio.to_thread(live.publish)
         return _json({"frame": live.frame})
 
-    async def events(request: Request) -> Response:
-        key = request.path_params["key"]
+    async def live_socket(socket: WebSocket) -> None:
+        """The page's live line: a frame whenever the training thread publishes one (the
+        data points first after a build). A page with its socket closed is gone."""
+        key = socket.path_params["key"]
         live = sessions.get(key)
-        if request.method != "GET":
-            return _error("the event stream is read with GET", 405)
-        if live is None:
-            return gone()
-        if live.streams >= MOST_STREAMS:
-            return _error(f"this page already has {MOST_STREAMS} event streams open", 429)
+        if live is None or live.streams >= MOST_STREAMS:
+            await socket.close(code=4404 if live is None else 4429)
+            return
+        await socket.accept()
+        live.streams += 1
+        closed = asyncio.Event()
 
-        async def stream():
-            live.streams += 1
-            sent, build = -1, -1
-            try:
-                while not live.closed.is_set() and not stopping():
-                    if live.version != sent:
-                        sent = live.version
-                        if live.build != build:  # a new network: its data first
-                            build = live.build
-                            yield f"event: points\ndata: {live.points_json}\n\n"
-                        yield f"data: {live.frame_json}\n\n"
-                    await asyncio.sleep(FRAME_SECONDS / 2)
-            finally:
-                live.streams -= 1
-                if live.streams == 0 and not stopping():  # the page went away, or reconnects
-                    loop = asyncio.get_running_loop()
-                    loop.call_later(GRACE_SECONDS, sessions.close_if_gone, key)
+        async def watch() -> None:  # the page sends nothing: a message here is its close
+            with contextlib.suppress(Exception):
+                while (await socket.receive())["type"] != "websocket.disconnect":
+                    pass
+            closed.set()
 
-        return StreamingResponse(
-            stream(), media_type="text/event-stream", headers={"x-accel-buffering": "no"}
-        )
+        watcher = asyncio.create_task(watch())
+        sent, build = -1, -1
+        try:
+            while not (closed.is_set() or live.closed.is_set() or stopping()):
+                if live.version != sent:
+                    sent = live.version
+                    if live.build != build:  # a new network: its data first
+                        build = live.build
+                        await socket.send_text('{"type":"points","data":' + live.points_json + "}")
+                    await socket.send_text('{"type":"frame","data":' + live.frame_json + "}")
+                await asyncio.sleep(FRAME_SECONDS / 2)
+        except Exception:  # the page went away mid-send
+            closed.set()
+        finally:
+            watcher.cancel()
+            live.streams -= 1
+            if not closed.is_set():  # the server stops (1001), or the session was closed
+                with contextlib.suppress(Exception):
+                    await socket.close(code=1001 if stopping() else 4404)
+            if live.streams == 0 and not stopping():  # gone, or about to reconnect
+                loop = asyncio.get_running_loop()
+                loop.call_later(GRACE_SECONDS, sessions.close_if_gone, key)
 
     async def _long(live: Live, job: Callable, *args: Any) -> Any:
         """A long job of the page's (a backward pass, a gradcheck), one at a time."""
@@ -375,6 +397,8 @@ def create_app(hosts: set[str], stopping: Callable[[], bool] = lambda: False) ->
             return busy()
         except KeyError as error:
             return _error(error.args[0], 400, "parameter")
+        except ValueError as error:
+            return _error(str(error), 409)
         return _json(result)
 
     async def download(request: Request) -> Response:
@@ -406,7 +430,7 @@ def create_app(hosts: set[str], stopping: Callable[[], bool] = lambda: False) ->
             Route("/api/sessions", create, methods=["POST"]),
             Route(f"{api}/build", build, methods=["POST"]),
             Route(f"{api}/control", control, methods=["POST"]),
-            Route(f"{api}/events", events),
+            WebSocketRoute(f"{api}/live", live_socket),
             Route(f"{api}/backward", backward, methods=["POST"]),
             Route(f"{api}/gradcheck", gradcheck, methods=["POST"]),
             Route(f"{api}/export/{{name}}", download),

@@ -24,6 +24,9 @@ PREVIEW_ROWS, PREVIEW_COLS = 6, 8  # how much of each gradient array the page sh
 # elements (a sample, when a weight is larger) on at most GRADCHECK_BATCH samples, so the
 # widest network the page builds is checked in about a second, not minutes
 GRADCHECK_MOST, GRADCHECK_BATCH = 512, 32
+# central differences carry an error of about (1e-16 |L|) / eps = 1e-10 for a loss near 1:
+# gradients all below this are a vanishing gradient, which they cannot tell from 0
+RESOLVABLE = 1e-8
 
 # where each op family's derivation is written out (the compiled step's comments agree)
 DOCS = {
@@ -149,8 +152,13 @@ def gradcheck(session: Session, name: str, eps: float = 1e-6) -> dict[str, Any]:
     the first (up to 32) samples of the training set, for every element or a sample of
     512. The error is ||a - n|| / (||a|| + ||n||).
 
+    ``verdict`` says "agree" (error below 1e-6), "disagree", or "too small to check":
+    every gradient below 1e-8, where finite differences only see their own rounding (the
+    gradient has vanished; that is what the check found, not a wrong rule).
+
     Raises:
         KeyError: no parameter has that name (the message lists them).
+        ValueError: the weights are not finite (a diverged run).
     """
     with session.lock:
         params = dict(session.model.named_parameters())
@@ -158,6 +166,11 @@ def gradcheck(session: Session, name: str, eps: float = 1e-6) -> dict[str, Any]:
             raise KeyError(f"no parameter {name!r}; the parameters are {', '.join(params)}")
         model = build_model(session.settings, session.splits.num_features,
                             session.splits.num_classes)  # fmt: skip
+        if not all(np.isfinite(p.data).all() for p in params.values()):
+            raise ValueError(
+                "the network's weights are no longer finite numbers (the run diverged), so "
+                "there is no gradient to check; press Reset or Build"
+            )
         model.load_state_dict(session.model.state_dict())
         loss_fn = session.loss_fn
         size = min(session.settings.batch_size, GRADCHECK_BATCH, len(session.x_train))
@@ -187,7 +200,16 @@ def gradcheck(session: Session, name: str, eps: float = 1e-6) -> dict[str, Any]:
     a = analytic[checked]
     scale = float(np.linalg.norm(a) + np.linalg.norm(numeric))
     error = float(np.linalg.norm(a - numeric)) / scale if scale > 0 else 0.0
+    largest = float(max(np.abs(a).max(), np.abs(numeric).max())) if len(a) else 0.0
+    if error < 1e-6:
+        verdict = "agree"
+    elif largest < RESOLVABLE:
+        verdict = "too small to check"
+    else:
+        verdict = "disagree"
     return {
+        "verdict": verdict,
+        "largest_gradient": largest,
         "parameter": name,
         "checked": len(checked),
         "elements": int(count),

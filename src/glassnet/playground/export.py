@@ -83,12 +83,8 @@ def train_script(session: Session) -> str:
     if s.loss == "cross_entropy":
         loss_lines = ["loss_fn = nn.CrossEntropyLoss()  # fused and stable: log-sum-exp"]
     else:
-        loss_lines = [
-            inspect.getsource(naive_softmax_log).rstrip(),
-            "",
-            "",
-            "loss_fn = naive_softmax_log",
-        ]
+        source = inspect.getsource(naive_softmax_log).rstrip()
+        loss_lines = ["", "", source, "", "", "loss_fn = naive_softmax_log"]
     lines = [
         '"""The network built in the glassnet playground, rebuilt and trained with glassnet.',
         "",
@@ -128,6 +124,9 @@ def train_script(session: Session) -> str:
         "        for x, y in loader:",
         "            optimizer.zero_grad()",
         "            loss = loss_fn(model(x), y)",
+        "            if not np.isfinite(loss.item()):",
+        '                sys.exit(f"training diverged in epoch {epoch}: the loss became "',
+        '                         f"{loss.item()}; lower the learning rate")',
         "            loss.backward()",
         "            optimizer.step()",
         "",

@@ -4,6 +4,7 @@ and a clean stop on Ctrl-C."""
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import socket
 import webbrowser
@@ -15,6 +16,7 @@ def _server_stack() -> tuple[Any, Callable]:
     """uvicorn and the app, or an ImportError that names the extra to install."""
     try:
         import uvicorn
+        import websockets  # noqa: F401 - uvicorn's WebSocket protocol: the page's live line
 
         from glassnet.playground.app import create_app
     except ImportError as error:
@@ -32,14 +34,20 @@ def bind(port: int = 0) -> socket.socket:
         OSError: the port is taken (the message names it).
     """
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # a restart on the same --port right after Ctrl-C: the old connections' TIME_WAIT
+    # must not hold the port for a minute (a second live server is still refused)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", port))
     except OSError as error:
         sock.close()
-        raise OSError(
-            error.errno, f"port {port} on 127.0.0.1 is taken; choose another with --port, or "
-            "leave it out for a free one"
-        ) from None  # fmt: skip
+        if error.errno == errno.EACCES:
+            why = (
+                f"port {port} needs administrator rights (ports below 1024); choose one above 1023"
+            )
+        else:
+            why = f"port {port} on 127.0.0.1 is taken; choose another with --port"
+        raise OSError(error.errno, f"{why}, or leave --port out for a free one") from None
     sock.listen(64)
     return sock
 
@@ -59,7 +67,8 @@ def make_server(sock: socket.socket) -> Any:
         # event streams never end by themselves: give them a second, then stop
         timeout_graceful_shutdown=1,
         lifespan="on",
-        proxy_headers=False,  # nothing stands in front of it: X-Forwarded-* are not believed
+        proxy_headers=False,
+        ws="websockets-sansio",  # nothing stands in front of it: X-Forwarded-* are not believed
     )
     server = uvicorn.Server(config)
     return server

@@ -160,7 +160,7 @@ class Session:
             self.stopped: str | None = None
             self.last_loss = math.nan
             self.builds += 1
-            self._evaluate()
+            self.evaluate()
 
     # ------------------------------------------------------------------ training
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
@@ -199,7 +199,7 @@ class Session:
         if self.step_count % MONITOR_KEEP == 0:
             self._trim_monitor()
         if self.step_count % EVAL_EVERY == 0:
-            self._evaluate()
+            self.evaluate()
         return output
 
     def train(self, seconds: float = 0.04, most: int = 100_000) -> int:
@@ -216,6 +216,12 @@ class Session:
                     break
         return taken
 
+    def step_once(self) -> None:
+        """One step, then the losses measured (the Step button: every step shows)."""
+        with self.lock:
+            if self.train(seconds=1.0, most=1) and self.step_count % EVAL_EVERY != 0:
+                self.evaluate()
+
     def _trim_monitor(self) -> None:
         """The Monitor keeps a record per step for a whole run; the page needs the latest
         few, and a page left playing for an hour must not keep millions."""
@@ -231,17 +237,20 @@ class Session:
             return (
                 f"training stopped at step {self.step_count + 1}: the loss became {value}. "
                 f"The naive softmax computes e^z without subtracting the max, and a logit "
-                f"reached {top:.4g}: e^{top:.0f} overflows float32 (above ~88), and inf / inf "
-                "is nan. Choose the loss cross_entropy (log-sum-exp: every exponent <= 0)."
+                f"reached {top:.4g}: e^{top:.0f} overflows float32 (above ~88) to inf, and "
+                "inf / inf is nan (log 0 is -inf). Choose the loss cross_entropy "
+                "(log-sum-exp: every exponent <= 0) and press Build."
             )
         return (
             f"training diverged: the {what} became {value} at step {self.step_count + 1} "
-            f"(learning rate {lr:g}); lower the learning rate (try {lr / 10:g}) and press Reset"
+            f"(learning rate {lr:g}); lower the learning rate (try {lr / 10:g}) and press Build"
         )
 
-    def _evaluate(self) -> None:
+    def evaluate(self) -> None:
         """A point of the loss curves: the loss and accuracy over the whole train and test
-        sets, in eval mode and without building a graph."""
+        sets, in eval mode and without building a graph (at most one point per step)."""
+        if self.history["step"] and self.history["step"][-1] == self.step_count and self.step_count:
+            return
         self.model.eval()
         with gn.no_grad(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for split, x, y in (
@@ -312,8 +321,9 @@ class Session:
             out.append(
                 {
                     "name": f"{'output' if act is None else f'layer {i // 2 + 1}'}: "
-                    f"Linear({linear.in_features} -> {linear.out_features})"
-                    + (f" + {type(act).__name__}" if act is not None else ""),
+                    f"{i} Linear({linear.in_features} -> {linear.out_features})"
+                    + (f", {i + 1} {type(act).__name__}" if act is not None else ""),
+                    "parameters": [f"{i}.weight", f"{i}.bias"],
                     "weights": histogram(linear.weight.data),
                     "gradients": None if grad is None else histogram(grad.data),
                     "gradient_norm": None if grad is None else float(np.linalg.norm(grad.data)),
@@ -332,10 +342,12 @@ class Session:
         if len(norms) > 1 and all(n is not None for n in norms):
             first, last = norms[0], norms[-1]
             if last > 0 and first / last < VANISHING:
+                fixes = ["ReLU" if self._saturating() else "", "fewer layers",
+                         "" if self.settings.optimizer == "adam" else "Adam"]  # fmt: skip
                 found.append(
                     f"gradients vanish: the first layer's weight gradient is {first / last:.1e} "
-                    "of the output layer's, so the first layers barely learn; use ReLU, fewer "
-                    "layers, or Adam"
+                    "of the output layer's, so the first layers barely learn; try "
+                    + " or ".join(f for f in fixes if f)
                 )
             elif last > 0 and first / last > EXPLODING:
                 found.append(
@@ -343,6 +355,12 @@ class Session:
                     " times the output layer's; lower the learning rate"
                 )
         return found
+
+    def _saturating(self) -> bool:
+        """Does some hidden layer squash (sigmoid, tanh, softmax), so ReLU would help?"""
+        return any(
+            layer.activation in ("sigmoid", "tanh", "softmax") for layer in self.settings.layers
+        )
 
     def frame(self, playing: bool = False) -> dict[str, Any]:
         """Everything the page draws, as JSON-ready values (nan and inf left for the server

@@ -54,14 +54,15 @@ class Settings:
 
 PRESETS: dict[str, dict[str, Any]] = {
     "ReLU vs sigmoid in 10 layers": {
-        "about": "Ten sigmoid layers: the gradient shrinks by up to 4x per layer on the way "
-        "back, so the first layers barely learn (watch their gradient histograms). Switch "
-        "the activations to relu and train again.",
+        "about": "Ten sigmoid layers: sigmoid's slope is at most 1/4, so the gradient shrinks "
+        "at every layer on its way back and the first layers barely learn (see the warning "
+        "and the gradient histograms): the loss stays near 0.69. Switch the ten "
+        "activations to relu: the same network, the same Adam, learns the moons.",
         "settings": {
             "dataset": "moons",
-            "layers": [{"width": 8, "activation": "sigmoid"}] * 10,
-            "optimizer": "sgd",
-            "lr": 0.1,
+            "layers": [{"width": 32, "activation": "sigmoid"}] * 10,
+            "optimizer": "adam",
+            "lr": 0.01,
         },
     },
     "naive vs stable softmax": {

@@ -19,7 +19,10 @@ const state = {
   boundaryDraws: 0,   // how often the heat map changed
   pass: null,         // the recorded backward pass
   current: 0,         // which of its nodes is shown
-  events: null,
+  socket: null,       // the live line to the server
+  retries: 0,         // reconnects after a drop, in a row
+  leaving: false,     // the page is being closed or reloaded
+  building: false,
 };
 window.playground = state;
 
@@ -40,7 +43,14 @@ async function api(path, body) {
   const options = body === undefined ? { method: "POST" } : {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
   };
-  const response = await fetch(path, options);
+  let response;
+  try {
+    response = await fetch(path, options);
+  } catch (error) {
+    lost("cannot reach the playground server: is glassnet playground still running? "
+      + "Start it again and reload the page.");
+    throw new Error("the server is not reachable");
+  }
   const data = await response.json().catch(() => ({ error: `the server answered ${response.status}` }));
   if (!response.ok) {
     const error = new Error(data.error || `the server answered ${response.status}`);
@@ -74,7 +84,7 @@ function layerRow(layer) {
   fillSelect(activation, state.options.activations, ACTIVATION_NAMES);
   activation.value = layer.activation;
   const remove = el("button", { type: "button", title: "remove this layer", text: "x" });
-  remove.addEventListener("click", () => { item.remove(); });
+  remove.addEventListener("click", () => { item.remove(); build(); });
   const item = el("li", {}, el("div", { class: "row" }, width, activation, remove));
   return item;
 }
@@ -103,26 +113,45 @@ function readSettings() {
 }
 
 async function build() {
+  if (state.building) return;
+  state.building = true;
+  const wasPlaying = Boolean(state.frame && state.frame.playing);
   try {
     const data = await api(sessionPath("build"), { settings: readSettings() });
     showError("");
-    state.pass = null;
-    showPass();
+    forgetResults();
     receive(data);
+    if (wasPlaying) await control("play");
   } catch (error) {
     showError(error.message, error.field);
+  } finally {
+    state.building = false;
   }
+}
+
+function forgetResults() {
+  // what was shown of the previous network no longer holds for the new one
+  state.pass = null;
+  showPass();
+  $("node-detail").replaceChildren(el("p", { class: "about",
+    text: "Press the button to record one backward pass of this network." }));
+  $("gradcheck-result").textContent = "";
+  $("code").textContent = "";
+  $("downloads").hidden = true;
+  for (const id of ["watch-error", "backprop-error", "export-error"]) $(id).textContent = "";
 }
 
 function applyPreset() {
   const preset = state.presets[$("preset").value];
   $("preset-about").textContent = preset ? preset.about : "";
   if (!preset) return;
+  state.applyingPreset = true;
   const defaults = { dataset: "spirals", loss: "cross_entropy", optimizer: "adam", lr: 0.01,
     batch_size: 32, seed: 0 };
   const settings = Object.assign({}, defaults, preset.settings);
   settings.layers = settings.layers.map((l) => Object.assign({ activation: "relu" }, l));
   showSettings(settings);
+  state.applyingPreset = false;
   build();
 }
 
@@ -165,7 +194,9 @@ function cell(v) {
 
 function format(value) {
   if (value === null || value === undefined) return "-";
-  return Math.abs(value) >= 0.01 || value === 0 ? value.toFixed(4) : value.toExponential(2);
+  if (value === 0) return "0";
+  const size = Math.abs(value);
+  return size >= 0.01 && size < 1e4 ? value.toFixed(4) : value.toExponential(2);
 }
 
 function decode(text) {
@@ -299,10 +330,10 @@ function drawLayers(layers) {
 async function control(action) {
   try {
     const data = await api(sessionPath("control"), { action });
-    $("error").textContent = "";
+    $("watch-error").textContent = "";
     receive(data);
   } catch (error) {
-    $("error").textContent = error.message;
+    $("watch-error").textContent = error.message;
   }
 }
 
@@ -348,7 +379,7 @@ function showPass() {
   const detail = [
     el("h3", { id: "node-title", text: `${node.op}: output shape (${node.output_shape.join(", ")})` }),
     el("div", { class: "about", text: `The rule, from ${node.docs}:` }),
-    el("pre", { id: "node-rule", class: "rule", text: node.rule }),
+    el("pre", { id: "node-rule", class: "rule", text: node.rule.replace(/``/g, "") }),
   ];
   const arrays = el("div", { class: "arrays" });
   if (node.grad_out) arrays.append(arrayTable("gradient arriving (dL/d output)", node.grad_out));
@@ -375,13 +406,15 @@ function showPass() {
 }
 
 async function backward() {
+  const wasPlaying = Boolean(state.frame && state.frame.playing);
   try {
     state.pass = await api(sessionPath("backward"));
     state.current = 0;
-    $("error").textContent = "";
+    $("backprop-error").textContent = wasPlaying
+      ? "Training paused to record this step; press Play to go on." : "";
     showPass();
   } catch (error) {
-    $("error").textContent = error.message;
+    $("backprop-error").textContent = error.message;
   }
 }
 
@@ -393,7 +426,12 @@ async function gradcheck() {
     const r = await api(sessionPath("gradcheck"), { parameter: $("gradcheck-param").value });
     result.textContent = `${r.parameter}: relative error ${r.relative_error.toExponential(2)} `
       + `over ${r.checked} of ${r.elements} elements (${r.formula})`;
-    result.className = r.relative_error < 1e-6 ? "good" : "bad";
+    result.className = { agree: "good", disagree: "bad" }[r.verdict] || "small";
+    if (r.verdict === "too small to check") {
+      result.textContent += `. Every gradient is below 1e-8 (largest ${r.largest_gradient.toExponential(1)}):`
+        + " finite differences only see their own rounding there. The gradient has vanished;"
+        + " the rule is not wrong.";
+    }
   } catch (error) {
     result.textContent = error.message;
     result.className = "bad";
@@ -402,26 +440,51 @@ async function gradcheck() {
 
 // ---------------------------------------------------------------- export
 async function exportFiles() {
+  $("export-error").textContent = "";
+  try {
+    const response = await fetch(sessionPath("export/train.py"));
+    if (!response.ok) throw new Error((await response.json()).error);
+    $("code").textContent = await response.text();
+  } catch (error) {
+    $("export-error").textContent = `could not export: ${error.message}`;
+    return;
+  }
   for (const [id, name] of [["download-model", "model.safetensors"], ["download-config", "config.json"],
     ["download-code", "train.py"]]) {
     $(id).href = sessionPath(`export/${name}`);
   }
   $("downloads").hidden = false;
-  const response = await fetch(sessionPath("export/train.py"));
-  $("code").textContent = await response.text();
 }
 
 // ---------------------------------------------------------------- start
+function lost(message) {
+  if (state.leaving) return;
+  $("banner").textContent = message;
+  $("banner").hidden = false;
+  document.body.classList.add("lost");
+}
+
 function listen() {
-  state.events = new EventSource(sessionPath("events"));
-  // after a new build: its data points and parameter names, then frames
-  state.events.addEventListener("points", (message) => receive(JSON.parse(message.data)));
-  state.events.onmessage = (message) => draw(JSON.parse(message.data));
-  state.events.onerror = () => {
-    // the browser reconnects by itself after a drop; a closed stream is not coming back
-    if (state.events.readyState === EventSource.CLOSED) {
-      $("stopped").textContent = "lost the connection to the playground server: "
-        + "is glassnet playground still running? Start it again and reload the page.";
+  const socket = new WebSocket(`ws://${location.host}${sessionPath("live")}`);
+  state.socket = socket;
+  socket.onopen = () => { state.retries = 0; };
+  socket.onmessage = (message) => {
+    const { type, data } = JSON.parse(message.data);
+    // after a new build: its data points and parameter names, then frames
+    if (type === "points") receive(data); else draw(data);
+  };
+  socket.onclose = (event) => {
+    if (state.leaving) return;
+    if (event.code === 4404) {
+      lost("this page's network is gone from the server (it restarted?): reload the page.");
+    } else if (event.code === 1001 || event.code === 1012) {  // going away; uvicorn's restart
+      lost("the playground server stopped. Start glassnet playground again and reload the page.");
+    } else if (state.retries < 3) {  // a drop: the server keeps the network a few seconds
+      state.retries += 1;
+      setTimeout(listen, 500 * state.retries);
+    } else {
+      lost("lost the connection to the playground server: is glassnet playground still "
+        + "running? Start it again and reload the page.");
     }
   };
 }
@@ -439,8 +502,19 @@ async function start() {
   receive(data);
   listen();
   $("build").addEventListener("click", build);
+  // a change in the Build panel builds again, as TensorFlow Playground does
+  $("build-panel").addEventListener("change", (event) => {
+    if (event.target.id === "preset") return;
+    if (!state.applyingPreset) { $("preset").value = ""; $("preset-about").textContent = ""; }
+    build();
+  });
+  $("build-panel").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && event.target.tagName === "INPUT") { event.preventDefault(); build(); }
+  });
+  window.addEventListener("beforeunload", () => { state.leaving = true; });
   $("add-layer").addEventListener("click", () => {
     $("layers").append(layerRow({ width: 8, activation: "relu" }));
+    build();
   });
   $("preset").addEventListener("change", applyPreset);
   for (const action of ["play", "pause", "step", "reset"]) {
