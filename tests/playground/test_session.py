@@ -223,6 +223,7 @@ def test_a_hidden_softmax_shows_its_full_jacobian_product() -> None:
     _train_steps(session, 10)
     shown = backprop.backward_pass(session)
     node = next(n for n in shown["nodes"] if n["op"] == "Softmax")
+    assert node["docs"] == "docs/softmax.md" and "J = diag(s) - s s^T" in node["rule"]
     sm = node["softmax"]
     s = np.array(sm["s"]["values"][0])
     assert sm["s"]["shape"] == [8] and sm["jacobian"]["shape"] == [8, 8]

@@ -56,12 +56,13 @@ def _number(v: float) -> float | None:
     return float(f"{v:.4g}") if math.isfinite(v) else None
 
 
+# ops whose page is not their family's
+PAGES = {"Softmax": "docs/softmax.md", "LogSoftmax": "docs/softmax.md"}
+
+
 def _rule(function: type) -> dict[str, str]:
-    return {
-        "op": function.__name__,
-        "rule": inspect.getdoc(function) or "",
-        "docs": DOCS.get(function.__module__, "docs/ops.md"),
-    }
+    page = PAGES.get(function.__name__) or DOCS.get(function.__module__, "docs/ops.md")
+    return {"op": function.__name__, "rule": inspect.getdoc(function) or "", "docs": page}
 
 
 def backward_pass(session: Session) -> dict[str, Any]:

@@ -367,13 +367,20 @@ function showPass() {
     return;
   }
   $("node-position").textContent = `op ${state.current + 1} of ${pass.nodes.length} (backward order)`;
+  // the graph, drawn from the loss down: each op, the parameters its gradient reaches
+  // (chips to its right) and, where the gradient does not go on to the next op below,
+  // the ops it goes to instead
   $("graph").replaceChildren(...pass.nodes.map((node, i) => {
-    const sources = node.inputs.map((input) => (input.parameter ? input.parameter
-      : `op ${input.node + 1}`)).join(", ");
     const button = el("button", { type: "button", class: i === state.current ? "current" : "" },
-      `${i + 1}. ${node.op}`, el("span", { class: "from", text: sources ? `to ${sources}` : "" }));
+      `${i + 1}. ${node.op}`, el("span", { class: "shape", text: ` (${node.output_shape.join(", ")})` }));
     button.addEventListener("click", () => { state.current = i; showPass(); });
-    return el("li", {}, button);
+    const chips = node.inputs.map((input) => {
+      if (input.parameter) return el("span", { class: "chip parameter", text: `grad → ${input.parameter}` });
+      if (input.node !== i + 1) return el("span", { class: "chip", text: `grad → op ${input.node + 1}` });
+      return null;
+    }).filter(Boolean);
+    const flows = node.inputs.some((input) => input.node === i + 1);
+    return el("li", { class: flows ? "flows" : "" }, button, el("div", { class: "chips" }, ...chips));
   }));
   const node = pass.nodes[state.current];
   const detail = [
