@@ -183,6 +183,9 @@ def test_load_csv_errors_name_row_and_column(tmp_path) -> None:
     path.write_text("a,label\n1,0\n,1\n3,0\n4,1\n")
     with pytest.raises(ValueError, match=r"line 3, column 'a': '' is not a number"):
         data.load_csv(path, target="label")
+    path.write_text("a,label\n1,0\n2,1\n1e39,0\n4,1\n")  # fine in float64, inf in float32
+    with pytest.raises(ValueError, match=r"line 4, column 'a': '1e39' is beyond float32's range"):
+        data.load_csv(path, target="label")
 
 
 def test_load_mnist_reads_the_dotted_file_names_too(tmp_path) -> None:

@@ -11,6 +11,8 @@ import numpy as np
 
 from glassnet.data.datasets.splits import Splits, make_splits
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 
 def load_csv(
     path: str | os.PathLike,
@@ -62,6 +64,11 @@ def load_csv(
                 raise ValueError(
                     f"load_csv: {path} line {line}, column {header[c]!r}: {cell!r} is not a "
                     "finite number; fill in or drop missing values first"
+                )
+            if abs(value) > FLOAT32_MAX:  # float32 would hold it as inf: a silent wrong number
+                raise ValueError(
+                    f"load_csv: {path} line {line}, column {header[c]!r}: {cell!r} is beyond "
+                    f"float32's range (+-{FLOAT32_MAX:.3g}); rescale the column (other units)"
                 )
             x[i, j] = value
         label = row[t].strip()
