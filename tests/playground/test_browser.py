@@ -275,3 +275,17 @@ def test_step_shows_the_new_loss_and_a_stopped_run_says_why(page, playground) ->
     page.click("#step")
     page.wait_for_function("() => document.getElementById('watch-error').textContent !== ''")
     assert "diverged" in page.text_content("#watch-error")
+
+
+def test_a_reload_keeps_the_settings(page, playground) -> None:
+    _open(page, playground)
+    page.select_option("#dataset", "circles")
+    page.wait_for_function("() => window.playground.frame.settings.dataset === 'circles'")
+    page.fill("#layers li:nth-child(1) input", "5")
+    page.press("#layers li:nth-child(1) input", "Enter")
+    page.wait_for_function("() => window.playground.frame.settings.layers[0].width === 5")
+    page.reload()
+    page.wait_for_selector("body[data-ready=true]", timeout=15_000)
+    assert page.input_value("#dataset") == "circles"
+    assert page.input_value("#layers li:nth-child(1) input") == "5"
+    assert page.evaluate("() => window.playground.frame.settings.layers[0].width") == 5

@@ -272,6 +272,7 @@ def test_exported_weights_config_and_code(tmp_path) -> None:
     json.dumps(config)  # plain JSON
     assert config["settings"]["dataset"] == "moons" and config["state_dict"]["0.weight"] == [8, 2]
     code = export.train_script(session)
+    assert max(len(line) for line in code.splitlines()) <= 100  # as a user's linter wants
     (tmp_path / "train.py").write_text(code)
     run = subprocess.run(
         [sys.executable, "train.py", "--load"],

@@ -61,8 +61,8 @@ def _data_line(dataset: str, seed: int) -> str:
     function, arguments = DATA[dataset]
     if function == "load_digits":
         return f"splits = gn.data.load_digits(seed={seed})"
-    args = ", ".join(f"{k}={v!r}" for k, v in arguments.items())
-    return f"splits = gn.data.{function}({args}, generator=np.random.default_rng({seed}))"
+    args = "".join(f"    {k}={v!r},\n" for k, v in arguments.items())
+    return f"splits = gn.data.{function}(\n{args}    generator=np.random.default_rng({seed}),\n)"
 
 
 def train_script(session: Session) -> str:

@@ -121,6 +121,7 @@ async function build() {
     showError("");
     forgetResults();
     receive(data);
+    history.replaceState(null, "", `#${encodeURIComponent(JSON.stringify(data.frame.settings))}`);
     if (wasPlaying) await control("play");
   } catch (error) {
     showError(error.message, error.field);
@@ -532,7 +533,22 @@ async function start() {
   $("next-node").addEventListener("click", () => { state.current += 1; showPass(); });
   $("gradcheck").addEventListener("click", gradcheck);
   $("export").addEventListener("click", exportFiles);
+  const kept = keptSettings();
+  if (kept) {  // the settings of the last build, kept in the address: a reload keeps them
+    showSettings(Object.assign({}, data.frame.settings, kept));
+    await build();
+  }
   document.body.dataset.ready = "true";
+}
+
+function keptSettings() {
+  if (location.hash.length < 2) return null;
+  try {
+    const settings = JSON.parse(decodeURIComponent(location.hash.slice(1)));
+    return settings && typeof settings === "object" && Array.isArray(settings.layers) ? settings : null;
+  } catch (error) {
+    return null;  // an address edited by hand: the defaults, and the server checks any build
+  }
 }
 
 window.addEventListener("DOMContentLoaded", () => {
