@@ -283,9 +283,21 @@ def test_a_reload_keeps_the_settings(page, playground) -> None:
     page.wait_for_function("() => window.playground.frame.settings.dataset === 'circles'")
     page.fill("#layers li:nth-child(1) input", "5")
     page.press("#layers li:nth-child(1) input", "Enter")
-    page.wait_for_function("() => window.playground.frame.settings.layers[0].width === 5")
+    page.wait_for_function("() => decodeURIComponent(location.hash).includes('\"width\":5')")
     page.reload()
     page.wait_for_selector("body[data-ready=true]", timeout=15_000)
     assert page.input_value("#dataset") == "circles"
     assert page.input_value("#layers li:nth-child(1) input") == "5"
     assert page.evaluate("() => window.playground.frame.settings.layers[0].width") == 5
+
+
+def test_changes_made_while_a_build_runs_are_not_lost(page, playground) -> None:
+    _open(page, playground)
+    page.select_option("#dataset", "xor")  # builds...
+    page.select_option("#optimizer", "sgd")  # ...and this change lands while it runs
+    page.fill("#seed", "3")
+    page.press("#seed", "Enter")
+    page.wait_for_function(
+        "() => { const s = window.playground.frame.settings;"
+        " return s.dataset === 'xor' && s.optimizer === 'sgd' && s.seed === 3; }"
+    )

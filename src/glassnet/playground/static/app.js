@@ -113,8 +113,12 @@ function readSettings() {
 }
 
 async function build() {
-  if (state.building) return;
+  if (state.building) {  // one build at a time; a change made meanwhile builds right after
+    state.again = true;
+    return;
+  }
   state.building = true;
+  state.again = false;
   const wasPlaying = Boolean(state.frame && state.frame.playing);
   try {
     const data = await api(sessionPath("build"), { settings: readSettings() });
@@ -127,6 +131,7 @@ async function build() {
     showError(error.message, error.field);
   } finally {
     state.building = false;
+    if (state.again) build();
   }
 }
 
