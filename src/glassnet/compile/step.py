@@ -30,16 +30,7 @@ from glassnet.compile.emit import Emitter, Var
 from glassnet.compile.trace import Traced, eager_step, generators, trace_step, unsupported
 from glassnet.nn.module import changes as module_changes
 from glassnet.ops.linalg import Linear
-
-DOCS = {
-    "glassnet.ops.linalg": "docs/mlp_by_hand.md",
-    "glassnet.ops.activation": "docs/activations.md",
-    "glassnet.ops.loss": "docs/cross_entropy.md",
-    "glassnet.ops.conv": "docs/convolution.md",
-    "glassnet.ops.pool": "docs/convolution.md",
-    "glassnet.ops.rnn": "docs/recurrence.md",
-    "glassnet.ops.attention": "docs/attention.md",
-}
+from glassnet.ops.registry import docs_page
 
 
 def _summary(function: type) -> tuple[str, str]:
@@ -49,7 +40,7 @@ def _summary(function: type) -> tuple[str, str]:
     first = first.split(".  ")[0].split(". ")[0].rstrip(".")
     if len(first) > 50:
         first = first.split(", ")[0]
-    return _plain(f"{function.__name__}: {first}"), DOCS.get(function.__module__, "docs/ops.md")
+    return _plain(f"{function.__name__}: {first}"), docs_page(function)
 
 
 def _param_names(e: Emitter, model) -> dict[int, tuple[str, Any]]:

@@ -299,3 +299,22 @@ _op("gru_cell", rnn.GRUCell, rnn.gru_cell, (2, 4), (2, 3), (9, 4), (9, 3), (9,),
 _op(
     "lstm_cell", rnn.LSTMCell, rnn.LSTMCell.apply, (2, 4), (2, 2, 3), (12, 4), (12, 3), (12,), (12,)
 )
+
+
+# where each op family's derivation is written out, and the ops whose page is not their
+# family's: what a compiled step's comments and the playground's rule panel point to
+DOCS = {
+    "glassnet.ops.linalg": "docs/mlp_by_hand.md",
+    "glassnet.ops.activation": "docs/activations.md",
+    "glassnet.ops.loss": "docs/cross_entropy.md",
+    "glassnet.ops.conv": "docs/convolution.md",
+    "glassnet.ops.pool": "docs/convolution.md",
+    "glassnet.ops.rnn": "docs/recurrence.md",
+    "glassnet.ops.attention": "docs/attention.md",
+}
+PAGES = {"Softmax": "docs/softmax.md", "LogSoftmax": "docs/softmax.md"}
+
+
+def docs_page(function: type) -> str:
+    """The docs page that derives ``function``'s rule (docs/ops.md for the rest)."""
+    return PAGES.get(function.__name__) or DOCS.get(function.__module__, "docs/ops.md")

@@ -17,6 +17,7 @@ import numpy as np
 import glassnet as gn
 from glassnet.autograd import engine
 from glassnet.autograd.function import Node
+from glassnet.ops.registry import docs_page
 from glassnet.playground.session import Session, build_model
 
 PREVIEW_ROWS, PREVIEW_COLS = 6, 8  # how much of each gradient array the page shows
@@ -27,13 +28,6 @@ GRADCHECK_MOST, GRADCHECK_BATCH = 512, 32
 # central differences carry an error of about (1e-16 |L|) / eps = 1e-10 for a loss near 1:
 # gradients all below this are a vanishing gradient, which they cannot tell from 0
 RESOLVABLE = 1e-8
-
-# where each op family's derivation is written out (the compiled step's comments agree)
-DOCS = {
-    "glassnet.ops.linalg": "docs/mlp_by_hand.md",
-    "glassnet.ops.activation": "docs/activations.md",
-    "glassnet.ops.loss": "docs/cross_entropy.md",
-}
 
 
 def preview(array: np.ndarray | None, rows: int = PREVIEW_ROWS) -> dict[str, Any] | None:
@@ -56,13 +50,12 @@ def _number(v: float) -> float | None:
     return float(f"{v:.4g}") if math.isfinite(v) else None
 
 
-# ops whose page is not their family's
-PAGES = {"Softmax": "docs/softmax.md", "LogSoftmax": "docs/softmax.md"}
-
-
 def _rule(function: type) -> dict[str, str]:
-    page = PAGES.get(function.__name__) or DOCS.get(function.__module__, "docs/ops.md")
-    return {"op": function.__name__, "rule": inspect.getdoc(function) or "", "docs": page}
+    return {
+        "op": function.__name__,
+        "rule": inspect.getdoc(function) or "",
+        "docs": docs_page(function),
+    }
 
 
 def backward_pass(session: Session) -> dict[str, Any]:
