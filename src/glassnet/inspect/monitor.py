@@ -58,16 +58,17 @@ def layer_label(path: str, module: Module) -> str:
     return f"{path} {summary}" if path else summary
 
 
-def _histogram(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """np.histogram over HISTOGRAM_BINS bins, in float64: float32 values spread less than
-    float32 can split into 30 bins (large, nearly equal outputs) would make NumPy refuse."""
+def histogram(values: np.ndarray, bins: int = HISTOGRAM_BINS) -> tuple[np.ndarray, np.ndarray]:
+    """np.histogram's (counts, edges) of finite values, in float64: float32 values spread
+    less than float32 can split into bins (large, nearly equal outputs) would make NumPy
+    refuse; values that are one value as far as bins can tell get a unit-wide range."""
     values = np.asarray(values, dtype=np.float64)
     if values.size == 0:
-        return np.histogram(values, HISTOGRAM_BINS, (0.0, 1.0))
+        return np.histogram(values, bins, (0.0, 1.0))
     lo, hi = float(values.min()), float(values.max())
-    if not hi - lo > 1e-9 * max(abs(lo), abs(hi), 1.0):  # one value, as far as bins can tell
+    if not hi - lo > 1e-9 * max(abs(lo), abs(hi), 1.0):
         lo, hi = lo - 0.5, hi + 0.5
-    return np.histogram(values, HISTOGRAM_BINS, (lo, hi))
+    return np.histogram(values, bins, (lo, hi))
 
 
 class Monitor:
@@ -142,7 +143,7 @@ class Monitor:
             if self.keep_histograms:
                 finite = np.isfinite(y)  # np.histogram refuses NaN and inf; the mean shows them
                 values = y if finite.all() else y[finite]
-                self.histograms[name] = _histogram(values)
+                self.histograms[name] = histogram(values)
             if isinstance(module, act.ReLU):
                 self.units[name], axes = self._units(y)
                 stats["dead"] = float((y == 0).all(axis=axes).mean())

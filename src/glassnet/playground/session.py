@@ -19,6 +19,7 @@ import numpy as np
 import glassnet as gn
 from glassnet import nn
 from glassnet.inspect.monitor import Monitor
+from glassnet.inspect.monitor import histogram as monitor_histogram
 from glassnet.playground.settings import Settings
 
 GRID = 48  # the boundary heat map is GRID x GRID cells
@@ -107,12 +108,11 @@ def histogram(values: np.ndarray, bins: int = 24) -> dict[str, Any]:
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return {"counts": [0] * bins, "lo": 0.0, "hi": 0.0, "nonfinite": int(values.size)}
-    lo, hi = float(finite.min()), float(finite.max())
-    counts, _ = np.histogram(finite, bins, (lo, hi) if hi > lo else (lo - 0.5, lo + 0.5))
+    counts, _ = monitor_histogram(finite, bins)
     return {
         "counts": counts.tolist(),
-        "lo": lo,
-        "hi": hi,
+        "lo": float(finite.min()),
+        "hi": float(finite.max()),
         "nonfinite": int(values.size - finite.size),
     }
 
@@ -311,12 +311,13 @@ class Session:
         """Per hidden and output layer: histograms of its weights, their gradients and its
         activations, the fraction of dead ReLUs, the gradient's norm."""
         modules = list(self.model)
+        latest = self.monitor.latest(10)
         out = []
         for i in range(0, len(modules), 2):
             linear = modules[i]
             act = modules[i + 1] if i + 1 < len(modules) else None
             grad = linear.weight.grad
-            stats = self.monitor.latest(10).get(str(i + 1), {}) if act is not None else {}
+            stats = latest.get(str(i + 1), {}) if act is not None else {}
             hist = self.monitor.histograms.get(str(i + 1)) if act is not None else None
             out.append(
                 {
