@@ -301,3 +301,18 @@ def test_changes_made_while_a_build_runs_are_not_lost(page, playground) -> None:
         "() => { const s = window.playground.frame.settings;"
         " return s.dataset === 'xor' && s.optimizer === 'sgd' && s.seed === 3; }"
     )
+
+
+def test_enter_then_a_click_elsewhere_builds_once_and_keeps_playing(page, playground) -> None:
+    """Enter builds; the field's change event when it then loses focus must not build the
+    same settings again (that would restart the network and could stop Play)."""
+    _open(page, playground)
+    builds = page.evaluate("() => window.playground.frame.build")
+    page.fill("#lr", "0.02")
+    page.press("#lr", "Enter")
+    page.wait_for_function("() => window.playground.frame.settings.lr === 0.02")
+    page.click("#watch-title")  # the lr field loses focus: a change event
+    page.click("#play")
+    page.wait_for_function("() => window.playground.frame.step > 300")
+    assert page.evaluate("() => window.playground.frame.build") == builds + 1
+    assert page.evaluate("() => window.playground.frame.playing")

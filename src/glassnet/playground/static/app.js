@@ -84,7 +84,7 @@ function layerRow(layer) {
   fillSelect(activation, state.options.activations, ACTIVATION_NAMES);
   activation.value = layer.activation;
   const remove = el("button", { type: "button", title: "remove this layer", text: "x" });
-  remove.addEventListener("click", () => { item.remove(); build(); });
+  remove.addEventListener("click", () => { item.remove(); buildIfChanged(); });
   const item = el("li", {}, el("div", { class: "row" }, width, activation, remove));
   return item;
 }
@@ -112,6 +112,12 @@ function readSettings() {
   };
 }
 
+function buildIfChanged() {
+  // a field's change event also fires when it loses focus after Enter built it: building
+  // the same settings again would restart the network and stop it playing
+  if (JSON.stringify(readSettings()) !== state.built) build();
+}
+
 async function build() {
   if (state.building) {  // one build at a time; a change made meanwhile builds right after
     state.again = true;
@@ -121,7 +127,9 @@ async function build() {
   state.again = false;
   const wasPlaying = Boolean(state.frame && state.frame.playing);
   try {
-    const data = await api(sessionPath("build"), { settings: readSettings() });
+    const settings = readSettings();
+    const data = await api(sessionPath("build"), { settings });
+    state.built = JSON.stringify(settings);
     showError("");
     forgetResults();
     receive(data);
@@ -131,7 +139,7 @@ async function build() {
     showError(error.message, error.field);
   } finally {
     state.building = false;
-    if (state.again) build();
+    if (state.again) buildIfChanged();
   }
 }
 
@@ -512,6 +520,7 @@ async function start() {
   fillSelect($("optimizer"), data.options.optimizers);
   for (const name of Object.keys(data.presets)) $("preset").append(el("option", { value: name, text: name }));
   showSettings(data.frame.settings);
+  state.built = JSON.stringify(readSettings());
   receive(data);
   listen();
   $("build").addEventListener("click", build);
@@ -519,10 +528,10 @@ async function start() {
   $("build-panel").addEventListener("change", (event) => {
     if (event.target.id === "preset") return;
     if (!state.applyingPreset) { $("preset").value = ""; $("preset-about").textContent = ""; }
-    build();
+    buildIfChanged();
   });
   $("build-panel").addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && event.target.tagName === "INPUT") { event.preventDefault(); build(); }
+    if (event.key === "Enter" && event.target.tagName === "INPUT") { event.preventDefault(); buildIfChanged(); }
   });
   window.addEventListener("beforeunload", () => { state.leaving = true; });
   $("add-layer").addEventListener("click", () => {
